@@ -1,1 +1,1 @@
-"""Package."""
+"""Singer target that maps records onto Akeneo PIM products and upserts them in batches."""

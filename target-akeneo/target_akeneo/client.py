@@ -1,0 +1,354 @@
+"""HTTP client for the Akeneo REST API: auth, retries, pagination, collection PATCH.
+
+It knows nothing about mappings; it moves JSON and reports per-line results.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from target_akeneo.errors import ApiError, AuthenticationError, PimConnectionError
+from target_akeneo.settings import Credentials
+
+API_PREFIX = "/api/rest/v1"
+TOKEN_PATH = "/api/oauth/v1/token"
+COLLECTION_TYPE = "application/vnd.akeneo.collection+json"
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+RETRY_AFTER_CAP = 120.0
+OPTION_REQUESTS_PER_SECOND = 3
+MAX_TOKEN_RENEWALS = 2
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """One line of a collection PATCH response."""
+
+    line: int
+    status_code: int
+    body: Mapping[str, Any]
+
+    @property
+    def message(self) -> str:
+        return str(self.body.get("message") or "")
+
+    @property
+    def errors(self) -> list[Any]:
+        errors = self.body.get("errors")
+        return errors if isinstance(errors, list) else []
+
+
+@dataclass
+class ClientCounters:
+    """Request tallies for the run report (updated under the client's lock)."""
+
+    requests: int = 0
+    product_requests: int = 0
+    retries: int = 0
+    token_grants: int = 0
+    by_route: dict[str, int] = field(default_factory=dict)
+
+
+def _message_of(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200].strip() or response.reason or f"HTTP {response.status_code}"
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return response.reason or f"HTTP {response.status_code}"
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return min(float(value), RETRY_AFTER_CAP)
+    return None
+
+
+class AkeneoClient:
+    """Thread-safe Akeneo client; time and randomness are injectable for tests."""
+
+    def __init__(  # noqa: PLR0913
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        backoff_base: float = 1.0,
+        backoff_max: float = 30.0,
+        max_concurrency: int = 2,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._credentials = credentials
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._sleep = sleep
+        self._clock = clock
+        self._rand = rand
+        self.session = session or requests.Session()
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max_concurrency + 2)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        # In-flight limit per connection (Akeneo SaaS allows 4); held only while sending.
+        self._in_flight = threading.BoundedSemaphore(max_concurrency)
+        self._lock = threading.Lock()
+        self._token_lock = threading.Lock()
+        self._access_token: str | None = None
+        self._refresh_token: str | None = None
+        self._expires_at = 0.0
+        self._renew_margin = 0.0
+        self._connected = False
+        self._option_calls: deque[float] = deque()
+        self.counters = ClientCounters()
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else self.base_url + path
+
+    def backoff_delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Exponential backoff with equal jitter; Retry-After is a floor when present."""
+        cap = min(self.backoff_max, self.backoff_base * (2**attempt))
+        delay = cap / 2 + self._rand() * cap / 2
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return delay
+
+    def _count(self, route: str, *, product: bool) -> None:
+        with self._lock:
+            self.counters.requests += 1
+            if product:
+                self.counters.product_requests += 1
+            self.counters.by_route[route] = self.counters.by_route.get(route, 0) + 1
+
+    def _send(
+        self, method: str, url: str, route: str, *, product: bool, **kwargs: Any
+    ) -> requests.Response:
+        self._count(route, product=product)
+        with self._in_flight:
+            return self.session.request(method, url, timeout=self.timeout, **kwargs)
+
+    def request(  # noqa: PLR0913
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        authenticated: bool = True,
+        product: bool = False,
+        auth: tuple[str, str] | None = None,
+    ) -> requests.Response:
+        """Send with retries (408/429/5xx/timeouts/dropped connections) and 401 renewal.
+
+        Returns the final response (2xx or a non-retriable status); raises `ApiError`
+        with `exhausted=True` when every try failed transiently.
+        """
+        url = self.url(path)
+        route = path.split("?", 1)[0] if not path.startswith("http") else "next-page"
+        attempt = 0
+        renewals = 0
+        while True:
+            send_headers = dict(headers or {})
+            token = None
+            if authenticated:
+                token = self._current_token()
+                send_headers["Authorization"] = f"Bearer {token}"
+            retry_after: float | None = None
+            try:
+                response = self._send(
+                    method,
+                    url,
+                    route,
+                    product=product,
+                    params=params,
+                    data=data,
+                    headers=send_headers,
+                    auth=auth,
+                )
+            except requests.Timeout:
+                status: int | None = None
+                reason = f"no answer within {self.timeout:g}s"
+            except requests.ConnectionError as exc:
+                if not self._connected:
+                    raise PimConnectionError(
+                        f"cannot connect to the PIM at {self.base_url}: {type(exc).__name__}"
+                    ) from None
+                status, reason = None, "connection dropped"
+            else:
+                self._connected = True
+                if response.status_code == 401 and token and renewals < MAX_TOKEN_RENEWALS:
+                    renewals += 1
+                    self._renew(token)
+                    continue
+                if response.status_code not in RETRYABLE_STATUSES:
+                    return response
+                status = response.status_code
+                reason = f"HTTP {status}: {_message_of(response)}"
+                retry_after = _retry_after(response)
+                response.close()
+            if attempt >= self.max_retries:
+                raise ApiError(
+                    f"{method} {route} failed after {attempt + 1} tries, last: {reason}",
+                    status,
+                    exhausted=True,
+                )
+            with self._lock:
+                self.counters.retries += 1
+            self._sleep(self.backoff_delay(attempt, retry_after))
+            attempt += 1
+
+    # -- authentication -----------------------------------------------------------
+
+    def _token_request(self, body: Mapping[str, str]) -> None:
+        creds = self._credentials
+        response = self.request(
+            "POST",
+            TOKEN_PATH,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            authenticated=False,
+            auth=(creds.client_id, creds.secret),
+        )
+        if response.status_code != 200:
+            raise AuthenticationError(
+                f"the PIM at {self.base_url} refused the credentials "
+                f"(HTTP {response.status_code}): {_message_of(response)}"
+            )
+        payload = response.json()
+        with self._lock:
+            self.counters.token_grants += 1
+        self._access_token = str(payload["access_token"])
+        self._refresh_token = payload.get("refresh_token")
+        lifetime = float(payload.get("expires_in") or 3600)
+        # Renew a little early so a token never expires while a request is in flight.
+        self._renew_margin = min(60.0, lifetime / 5)
+        self._expires_at = self._clock() + lifetime
+
+    def _password_grant(self) -> None:
+        creds = self._credentials
+        self._token_request(
+            {"grant_type": "password", "username": creds.username, "password": creds.password}
+        )
+
+    def _refresh_or_login(self) -> None:
+        if self._refresh_token:
+            try:
+                self._token_request(
+                    {"grant_type": "refresh_token", "refresh_token": self._refresh_token}
+                )
+            except AuthenticationError:
+                self._password_grant()
+            return
+        self._password_grant()
+
+    def _current_token(self) -> str:
+        with self._token_lock:
+            if self._access_token is None:
+                self._password_grant()
+            elif self._clock() >= self._expires_at - self._renew_margin:
+                self._refresh_or_login()
+            assert self._access_token is not None
+            return self._access_token
+
+    def _renew(self, failed_token: str) -> None:
+        with self._token_lock:
+            if self._access_token == failed_token:
+                self._refresh_or_login()
+
+    def authenticate(self) -> None:
+        """Get a first token now, so bad credentials fail before any work."""
+        self._current_token()
+
+    # -- reading ------------------------------------------------------------------
+
+    def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        response = self.request("GET", path, params=params)
+        if response.status_code != 200:
+            raise ApiError(
+                f"GET {path} failed (HTTP {response.status_code}): {_message_of(response)}",
+                response.status_code,
+            )
+        return response.json()
+
+    def iter_items(
+        self, path: str, params: Mapping[str, str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the items of a paginated list, following `_links.next.href`."""
+        page = self.get_json(path, params)
+        while True:
+            yield from page.get("_embedded", {}).get("items", [])
+            next_href = page.get("_links", {}).get("next", {}).get("href")
+            if not next_href:
+                return
+            page = self.get_json(next_href)
+
+    # -- writing ------------------------------------------------------------------
+
+    def patch_collection(
+        self, path: str, lines: Sequence[bytes], *, product: bool = True
+    ) -> list[LineResult]:
+        """PATCH a collection (one JSON object per line) and parse every line result."""
+        response = self.request(
+            "PATCH",
+            path,
+            data=b"\n".join(lines),
+            headers={"Content-Type": COLLECTION_TYPE},
+            product=product,
+        )
+        if response.status_code != 200:
+            error = ApiError(
+                f"PATCH {path} failed (HTTP {response.status_code}): {_message_of(response)}",
+                response.status_code,
+            )
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            error.body = body if isinstance(body, dict) else {}
+            raise error
+        results = []
+        for position, raw in enumerate(response.content.split(b"\n"), start=1):
+            if not raw.strip():
+                continue
+            body = json.loads(raw)
+            status = body.get("status_code", body.get("code", 0))
+            results.append(LineResult(int(body.get("line", position)), int(status), body))
+        return results
+
+    def patch_options(self, attribute: str, lines: Sequence[bytes]) -> list[LineResult]:
+        """Create/update attribute options, throttled to Akeneo's 3 requests per second."""
+        with self._lock:
+            now = self._clock()
+            while self._option_calls and now - self._option_calls[0] >= 1.0:
+                self._option_calls.popleft()
+            wait = 0.0
+            if len(self._option_calls) >= OPTION_REQUESTS_PER_SECOND:
+                wait = 1.0 - (now - self._option_calls[0])
+            self._option_calls.append(now + wait)
+        if wait > 0:
+            self._sleep(wait)
+        return self.patch_collection(
+            f"{API_PREFIX}/attributes/{attribute}/options", lines, product=False
+        )
+
+    def close(self) -> None:
+        self.session.close()
