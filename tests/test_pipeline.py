@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
-
-from .conftest import ACCEPTANCE, EXAMPLES, MeltanoProject, product_requests
+from tests.support import ACCEPTANCE, EXAMPLES, MeltanoProject, product_requests
 
 pytestmark = pytest.mark.e2e
 

@@ -1,1 +1,1 @@
-"""Package."""
+"""Singer tap streaming ERP XML product exports into typed records."""

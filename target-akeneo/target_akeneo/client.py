@@ -16,12 +16,13 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 
 from target_akeneo.errors import ApiError, AuthenticationError, PimConnectionError
 from target_akeneo.settings import Credentials
 
 API_PREFIX = "/api/rest/v1"
-TOKEN_PATH = "/api/oauth/v1/token"
+TOKEN_PATH = "/api/oauth/v1/token"  # noqa: S105 (a route, not a secret)
 COLLECTION_TYPE = "application/vnd.akeneo.collection+json"
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 RETRY_AFTER_CAP = 120.0
@@ -75,10 +76,16 @@ def _retry_after(response: requests.Response) -> float | None:
     return None
 
 
+def _is_refused(exc: Exception) -> bool:
+    """True when no connection could be opened at all (refused, unknown host)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
+
+
 class AkeneoClient:
     """Thread-safe Akeneo client; time and randomness are injectable for tests."""
 
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         base_url: str,
         credentials: Credentials,
@@ -131,6 +138,12 @@ class AkeneoClient:
             delay = max(delay, retry_after)
         return delay
 
+    def wait_before_retry(self, attempt: int, retry_after: float | None = None) -> None:
+        """Count one retry and sleep its backoff (also used for per-line resends)."""
+        with self._lock:
+            self.counters.retries += 1
+        self._sleep(self.backoff_delay(attempt, retry_after))
+
     def _count(self, route: str, *, product: bool) -> None:
         with self._lock:
             self.counters.requests += 1
@@ -145,7 +158,7 @@ class AkeneoClient:
         with self._in_flight:
             return self.session.request(method, url, timeout=self.timeout, **kwargs)
 
-    def request(  # noqa: PLR0913
+    def request(
         self,
         method: str,
         path: str,
@@ -187,8 +200,8 @@ class AkeneoClient:
             except requests.Timeout:
                 status: int | None = None
                 reason = f"no answer within {self.timeout:g}s"
-            except requests.ConnectionError as exc:
-                if not self._connected:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                if not self._connected and _is_refused(exc):
                     raise PimConnectionError(
                         f"cannot connect to the PIM at {self.base_url}: {type(exc).__name__}"
                     ) from None
@@ -211,9 +224,7 @@ class AkeneoClient:
                     status,
                     exhausted=True,
                 )
-            with self._lock:
-                self.counters.retries += 1
-            self._sleep(self.backoff_delay(attempt, retry_after))
+            self.wait_before_retry(attempt, retry_after)
             attempt += 1
 
     # -- authentication -----------------------------------------------------------
@@ -280,8 +291,10 @@ class AkeneoClient:
 
     # -- reading ------------------------------------------------------------------
 
-    def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        response = self.request("GET", path, params=params)
+    def get_json(
+        self, path: str, params: Mapping[str, str] | None = None, *, product: bool = False
+    ) -> Any:
+        response = self.request("GET", path, params=params, product=product)
         if response.status_code != 200:
             raise ApiError(
                 f"GET {path} failed (HTTP {response.status_code}): {_message_of(response)}",
@@ -290,16 +303,16 @@ class AkeneoClient:
         return response.json()
 
     def iter_items(
-        self, path: str, params: Mapping[str, str] | None = None
+        self, path: str, params: Mapping[str, str] | None = None, *, product: bool = False
     ) -> Iterator[dict[str, Any]]:
         """Yield the items of a paginated list, following `_links.next.href`."""
-        page = self.get_json(path, params)
+        page = self.get_json(path, params, product=product)
         while True:
             yield from page.get("_embedded", {}).get("items", [])
             next_href = page.get("_links", {}).get("next", {}).get("href")
             if not next_href:
                 return
-            page = self.get_json(next_href)
+            page = self.get_json(next_href, product=product)
 
     # -- writing ------------------------------------------------------------------
 

@@ -71,7 +71,9 @@ def _int_in(config: Mapping[str, Any], name: str, default: int, low: int, high: 
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingsError(f"setting '{name}' must be an integer from {low} to {high}, got {value!r}")
+        raise SettingsError(
+            f"setting '{name}' must be an integer from {low} to {high}, got {value!r}"
+        )
     return value
 
 
@@ -115,7 +117,9 @@ def load_mapping_file(path: Path) -> Mapping[str, Any]:
             where = f" line {mark.line + 1}"
         elif isinstance(exc, json.JSONDecodeError):
             where = f" line {exc.lineno}"
-        raise SettingsError(f"setting 'mapping_file': {path}{where} is not valid YAML/JSON") from exc
+        raise SettingsError(
+            f"setting 'mapping_file': {path}{where} is not valid YAML/JSON"
+        ) from exc
     if not isinstance(data, Mapping):
         raise SettingsError(f"setting 'mapping_file': {path} must hold an object of streams")
     return data
@@ -141,7 +145,9 @@ def parse_settings(config: Mapping[str, Any]) -> Settings:
     """Validate the Singer config into `Settings`; errors name the setting."""
     base_url = _require_str(config, "base_url").rstrip("/")
     if not base_url.startswith(("http://", "https://")):
-        raise SettingsError(f"setting 'base_url' must start with http:// or https://, got {base_url}")
+        raise SettingsError(
+            f"setting 'base_url' must start with http:// or https://, got {base_url}"
+        )
     credentials = Credentials(
         client_id=_require_str(config, "client_id"),
         secret=_require_str(config, "secret"),

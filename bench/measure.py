@@ -1,0 +1,169 @@
+"""Measuring processes: wall time, CPU time and peak memory, the same way for every figure.
+
+A single process is measured by the kernel (`os.wait4` rusage: `ru_maxrss` is KiB on Linux).
+A process tree (meltano and the plugins it spawns) is sampled with psutil, since rusage
+of a child only covers processes that child waited for itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+SAMPLE_SECONDS = 0.2
+
+
+class BenchError(Exception):
+    """A measured run failed; the message names the command and its last output."""
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    """One finished process."""
+
+    wall: float
+    cpu: float
+    peak_mb: float
+    stderr: str
+
+
+def _tail(path: Path, limit: int = 4000) -> str:
+    data = path.read_bytes() if path.exists() else b""
+    return data[-limit:].decode("utf-8", "replace")
+
+
+def run_process(
+    command: Sequence[str],
+    *,
+    log: Path,
+    stdin: Path | None = None,
+    stdout: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 3600,
+) -> ProcessRun:
+    """Run `command` to completion; stdout goes to a file (default /dev/null), stderr to `log`."""
+    with contextlib.ExitStack() as files:
+        source = files.enter_context(stdin.open("rb")) if stdin else subprocess.DEVNULL
+        sink = files.enter_context(stdout.open("wb")) if stdout else subprocess.DEVNULL
+        errors = files.enter_context(log.open("wb"))
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            list(command), stdin=source, stdout=sink, stderr=errors, env=env, cwd=cwd
+        )
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            killer.cancel()
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+    stderr = _tail(log)
+    if process.returncode != 0:
+        last = stderr.strip().splitlines()[-1:] or ["(no output)"]
+        raise BenchError(f"{command[0]} exited {process.returncode}: {last[0]} (log: {log})")
+    return ProcessRun(
+        wall=wall,
+        cpu=usage.ru_utime + usage.ru_stime,
+        peak_mb=usage.ru_maxrss / 1024,
+        stderr=stderr,
+    )
+
+
+def _role(process: psutil.Process, roles: Iterable[str]) -> str | None:
+    with contextlib.suppress(psutil.Error):
+        line = " ".join(process.cmdline())
+        return next((role for role in roles if role in line), None)
+    return None
+
+
+@dataclass
+class TreeSampler:
+    """Peak resident memory per role (a substring of the command line) of a process tree."""
+
+    pid: int
+    roles: tuple[str, ...]
+    peaks_mb: dict[str, float] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return
+        for process in tree:
+            role = _role(process, self.roles)
+            if role is None:
+                continue
+            with contextlib.suppress(psutil.Error):
+                rss = process.memory_info().rss / 2**20
+                self.peaks_mb[role] = max(self.peaks_mb.get(role, 0.0), rss)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(SAMPLE_SECONDS)
+
+    def __enter__(self) -> TreeSampler:
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def run_tree(
+    command: Sequence[str],
+    *,
+    log: Path,
+    roles: tuple[str, ...],
+    env: Mapping[str, str],
+    cwd: Path,
+    timeout: float = 3600,
+) -> tuple[float, dict[str, float]]:
+    """Run a command that spawns others; wall time and peak MB per role."""
+    with log.open("wb") as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            list(command), stdout=errors, stderr=subprocess.STDOUT, env=dict(env), cwd=cwd
+        )
+        with TreeSampler(process.pid, roles) as sampler:
+            try:
+                code = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                code = -9
+        wall = time.perf_counter() - started
+    if code != 0:
+        tail = _tail(log).strip().splitlines()[-1:] or ["(no output)"]
+        raise BenchError(f"{command[0]} exited {code}: {tail[0]} (log: {log})")
+    return wall, sampler.peaks_mb
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def median(values: Iterable[float]) -> float:
+    """Median of the repetitions of one figure."""
+    return float(statistics.median(list(values)))

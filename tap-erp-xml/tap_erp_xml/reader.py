@@ -1,0 +1,97 @@
+"""Safe, constant-memory streaming of record elements out of one XML byte stream.
+
+Parser options: no network, no DTD loading or validation, libxml2's size and depth limits
+kept (``huge_tree=False``). Internal entities are expanded (``resolve_entities="internal"``)
+because leaving them unexpanded silently drops their text from values, and libxml2's
+amplification limit turns billion-laughs and quadratic blow-up into a parse error.
+External entities are never loaded; a DOCTYPE declaring one is refused outright.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import IO
+
+from lxml import etree
+
+from tap_erp_xml.errors import XmlError
+from tap_erp_xml.paths import RecordPath, tag_matches
+
+Element = etree._Element
+_POSITION_SUFFIX = re.compile(r"(, line \d+, column \d+)+\s*(\(.*\))?$")
+
+
+def _reason(exc: etree.XMLSyntaxError) -> str:
+    text = str(exc.msg or exc)
+    return _POSITION_SUFFIX.sub("", text).strip() or type(exc).__name__
+
+
+class RecordReader:
+    """Yields the record elements of one file; each is freed once the caller moves on."""
+
+    def __init__(self, record_path: RecordPath, encoding: str | None) -> None:
+        self._path = record_path
+        self._encoding = encoding
+
+    def _ancestors_match(self, elem: Element) -> bool:
+        wanted = self._path.ancestors
+        node = elem.getparent()
+        for pattern in reversed(wanted):
+            if node is None or not tag_matches(pattern, node.tag):
+                return False
+            node = node.getparent()
+        return not self._path.absolute or node is None
+
+    def records(self, stream: IO[bytes], name: str) -> Iterator[Element]:
+        """Stream matching elements; raise ``XmlError`` as ``name:line:column: reason``."""
+        parser = etree.iterparse(
+            stream,
+            events=("end",),
+            tag=self._path.tag,
+            encoding=self._encoding,
+            resolve_entities="internal",
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        checked_dtd = False
+        verified_parent: Element | None = None
+        try:
+            for _event, elem in parser:
+                if not checked_dtd:
+                    _refuse_external_entities(elem, name)
+                    checked_dtd = True
+                parent = elem.getparent()
+                if parent is not verified_parent or parent is None:
+                    if not self._ancestors_match(elem):
+                        continue
+                    verified_parent = parent
+                yield elem
+                elem.clear(keep_tail=False)
+                if parent is not None:
+                    while elem.getprevious() is not None:
+                        del parent[0]
+            if not checked_dtd and parser.root is not None:
+                _refuse_external_entities(parser.root, name)
+        except etree.XMLSyntaxError as exc:
+            line, column = exc.position if exc.position else (0, 0)
+            raise XmlError(f"{name}:{line}:{column}: {_reason(exc)}") from None
+
+
+def _refuse_external_entities(elem: Element, name: str) -> None:
+    """External entities are XXE vectors; unresolved they would silently drop text."""
+    tree = elem.getroottree()
+    dtd = tree.docinfo.internalDTD
+    if dtd is None:
+        return
+    for entity in dtd.iterentities():
+        if entity.system_url is not None:
+            line = tree.getroot().sourceline or 1
+            raise XmlError(
+                f"{name}:{line}:1: the DOCTYPE declares external entity "
+                f'"{entity.name}"; external entities are refused and never fetched'
+            )

@@ -1,0 +1,217 @@
+"""Listing and opening the files of a stream: local paths, globs and fsspec URLs; gz and zip.
+
+``singer_sdk.contrib.filesystem`` was considered and not used: its ``FolderTap`` lists one
+flat folder (no globs, no S3, one filesystem per tap) and ``FileStream`` compares file
+bookmarks with ``<`` and infers the schema from the first file only. Here each ``files``
+entry may be its own URL with its own filesystem, and unchanged files are never opened.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import os
+import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from tap_erp_xml.config import TapSettings
+from tap_erp_xml.errors import SourceError
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One listed file: its name as listed (output and bookmark key) and where to read it."""
+
+    name: str
+    fs: Any
+    path: str
+    modified: datetime.datetime | None
+
+
+def redact(url: str) -> str:
+    """Hide a password written into a URL (``sftp://user:pw@host``) before showing it."""
+    parts = urlsplit(url) if "://" in url else None
+    if parts is None or parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else "***@"
+    return parts._replace(netloc=user + host).geturl()
+
+
+def _utc(value: Any) -> datetime.datetime | None:
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+    if isinstance(value, int | float):
+        return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+    return None
+
+
+class FileSource:
+    """Resolves ``files`` entries with the tap's credentials; one filesystem per protocol."""
+
+    def __init__(self, settings: TapSettings) -> None:
+        self._settings = settings
+        self._local = LocalFileSystem()
+
+    def _storage_options(self, url: str) -> dict[str, Any]:
+        protocol = url.split("://", 1)[0]
+        if protocol in {"s3", "s3a"}:
+            s3 = self._settings.s3
+            options: dict[str, Any] = {}
+            if s3.aws_access_key_id:
+                options["key"] = s3.aws_access_key_id
+            if s3.aws_secret_access_key:
+                options["secret"] = s3.aws_secret_access_key
+            if s3.aws_session_token:
+                options["token"] = s3.aws_session_token
+            if s3.endpoint_url:
+                options["endpoint_url"] = s3.endpoint_url
+            if s3.region:
+                options["client_kwargs"] = {"region_name": s3.region}
+            return options
+        if protocol == "sftp":
+            return self._sftp_options(url)
+        return {}
+
+    def _sftp_options(self, url: str) -> dict[str, Any]:
+        sftp = self._settings.sftp
+        parts = urlsplit(url)
+        options: dict[str, Any] = {}
+        if sftp.username and not parts.username:
+            options["username"] = sftp.username
+        if sftp.password and not parts.password:
+            options["password"] = sftp.password
+        if sftp.port and not parts.port:
+            options["port"] = sftp.port
+        if sftp.private_key_file:
+            options["key_filename"] = sftp.private_key_file
+        if sftp.private_key:
+            options["pkey"] = _load_private_key(sftp.private_key, sftp.private_key_passphrase)
+        elif sftp.private_key_passphrase:
+            options["passphrase"] = sftp.private_key_passphrase
+        if options.get("password") or options.get("pkey") or options.get("key_filename"):
+            options.setdefault("look_for_keys", False)
+            options.setdefault("allow_agent", False)
+        return options
+
+    def _resolve_local(self, entry: str) -> tuple[str, str | None]:
+        """Absolute path of a local entry and the base its display name is relative to."""
+        if entry.startswith("file://"):
+            return entry[len("file://") :], None
+        if os.path.isabs(entry):
+            return entry, None
+        base = os.path.abspath(self._settings.base_dir or os.curdir)
+        return os.path.join(base, entry), base
+
+    def list(self, entries: tuple[str, ...]) -> list[SourceFile]:
+        """List every file of the entries, in entry order then name order, without duplicates."""
+        seen: set[str] = set()
+        result: list[SourceFile] = []
+        for entry in entries:
+            for found in self._list_entry(entry):
+                if found.name not in seen:
+                    seen.add(found.name)
+                    result.append(found)
+        return result
+
+    def _list_entry(self, entry: str) -> list[SourceFile]:
+        shown = redact(entry)
+        is_url = "://" in entry and not entry.startswith("file://")
+        try:
+            if is_url:
+                fs, path = fsspec.core.url_to_fs(entry, **self._storage_options(entry))
+                base = None
+            else:
+                fs = self._local
+                path, base = self._resolve_local(entry)
+            if _GLOB_CHARS & set(path):
+                paths = sorted(p for p in fs.glob(path) if fs.isfile(p))
+                if not paths and not self._settings.allow_empty_match:
+                    raise SourceError(f'files: pattern "{shown}" matches no file')
+            elif not fs.isfile(path):
+                raise SourceError(f'files: "{shown}": no such file')
+            else:
+                paths = [path]
+            return [self._described(fs, p, entry, base, is_url) for p in paths]
+        except SourceError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any backend failure is reported the same way
+            raise SourceError(f'files: "{shown}": cannot list: {type(exc).__name__}: {exc}') from None
+
+    def _described(
+        self, fs: Any, path: str, entry: str, base: str | None, is_url: bool
+    ) -> SourceFile:
+        if is_url:
+            name = redact(fs.unstrip_protocol(path))
+        elif base is not None:
+            name = os.path.relpath(path, base)
+        else:
+            name = path
+        try:
+            modified = _utc(fs.modified(path))
+        except (NotImplementedError, RuntimeError, KeyError):
+            modified = None
+        return SourceFile(name=name, fs=fs, path=path, modified=modified)
+
+    def documents(self, source: SourceFile) -> Iterator[tuple[str, IO[bytes]]]:
+        """Yield ``(display name, byte stream)`` for each XML document in the file."""
+        lowered = source.path.lower()
+        with ExitStack() as stack:
+            try:
+                raw = stack.enter_context(source.fs.open(source.path, "rb"))
+            except Exception as exc:  # noqa: BLE001
+                raise SourceError(
+                    f"{source.name}: cannot open: {type(exc).__name__}: {exc}"
+                ) from None
+            if lowered.endswith(".gz"):
+                yield source.name, stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+            elif lowered.endswith(".zip"):
+                yield from _zip_members(source.name, raw)
+            else:
+                yield source.name, raw
+
+
+def _zip_members(name: str, raw: IO[bytes]) -> Iterator[tuple[str, IO[bytes]]]:
+    try:
+        archive = zipfile.ZipFile(raw)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SourceError(f"{name}: not a readable zip archive: {exc}") from None
+    with archive:
+        members = sorted(
+            info.filename
+            for info in archive.infolist()
+            if not info.is_dir()
+            and info.filename.lower().endswith(".xml")
+            and not info.filename.startswith("__MACOSX/")
+        )
+        if not members:
+            raise SourceError(f"{name}: the zip archive holds no .xml member")
+        for member in members:
+            with archive.open(member) as stream:
+                yield f"{name}!{member}", stream
+
+
+def _load_private_key(text: str, passphrase: str | None) -> Any:
+    """Parse a PEM/OpenSSH private key given as text (kept in memory, never written out)."""
+    import io
+
+    import paramiko
+
+    errors: list[str] = []
+    for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            return key_class.from_private_key(io.StringIO(text), password=passphrase)
+        except (paramiko.SSHException, ValueError) as exc:
+            errors.append(type(exc).__name__)
+    raise SourceError("sftp.private_key: not a readable Ed25519, ECDSA or RSA private key")

@@ -1,0 +1,52 @@
+"""Skip-unchanged store: the content hash of the payload last confirmed per product.
+
+A row is written only after the PIM confirmed the line, so a failed or unknown
+outcome is always sent again on the next run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+_CHUNK = 500
+
+
+class SentHashCache:
+    """SQLite file keyed by (base_url, endpoint, identifier); used from one thread."""
+
+    def __init__(self, path: Path, base_url: str, endpoint: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS sent ("
+            " base_url TEXT NOT NULL, endpoint TEXT NOT NULL, identifier TEXT NOT NULL,"
+            " hash TEXT NOT NULL, PRIMARY KEY (base_url, endpoint, identifier))"
+        )
+        self._db.commit()
+        self._scope = (base_url, endpoint)
+
+    def get_many(self, identifiers: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(identifiers), _CHUNK):
+            chunk = identifiers[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT identifier, hash FROM sent WHERE base_url = ? AND endpoint = ?"  # noqa: S608
+                f" AND identifier IN ({marks})",
+                (*self._scope, *chunk),
+            )
+            found.update(rows.fetchall())
+        return found
+
+    def put_many(self, items: Iterable[tuple[str, str]]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO sent (base_url, endpoint, identifier, hash)"
+            " VALUES (?, ?, ?, ?)",
+            [(*self._scope, identifier, digest) for identifier, digest in items],
+        )
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()

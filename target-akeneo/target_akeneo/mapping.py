@@ -1,0 +1,486 @@
+"""The mapping language: parse it into typed objects, check it against the PIM, compile it.
+
+A stream mapping names the identifier field, optional family/categories/enabled
+sources and, per attribute, where its value comes from. Compiling turns it into
+one function `record -> (identifier, payload)` so nothing is interpreted per record.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from target_akeneo import values as shape
+from target_akeneo.errors import MappingError, ValueShapeError
+from target_akeneo.structure import SELECT_TYPES, Attribute, PimStructure
+
+SOURCE_KEYS = frozenset({"field", "value", "map", "default"})
+VALUE_KEYS = SOURCE_KEYS | {"locales", "locale", "scope", "unit", "amount", "currency"}
+STREAM_KEYS = frozenset({"identifier", "family", "categories", "enabled", "values"})
+_MISSING = object()
+
+Values = dict[str, list[dict[str, Any]]]
+Emitter = Callable[[Mapping[str, Any], Values], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A record field or a constant, optionally looked up in a table."""
+
+    field: str | None = None
+    constant: Any = None
+    table: Mapping[Any, Any] | None = None
+    default: Any = _MISSING
+
+    def read(self, record: Mapping[str, Any]) -> Any:
+        value = self.constant if self.field is None else record.get(self.field)
+        if value is None:
+            return None
+        return self.lookup(value)
+
+    def lookup(self, value: Any) -> Any:
+        """Map a value; one missing from the table passes unchanged unless a default is set."""
+        table = self.table
+        if table is None:
+            return value
+        try:
+            return table[value]
+        except (KeyError, TypeError):
+            return value if self.default is _MISSING else self.default
+
+    def outputs(self) -> list[Any]:
+        """Every value this source can produce that is known without a record."""
+        found: list[Any] = []
+        if self.field is None and self.constant is not None:
+            found.append(self.lookup(self.constant))
+        if self.table is not None:
+            found.extend(self.table.values())
+        if self.default is not _MISSING and self.default is not None:
+            found.append(self.default)
+        return found
+
+    def describe(self) -> str:
+        return f"field '{self.field}'" if self.field else "constant"
+
+
+@dataclass(frozen=True)
+class ValueSpec:
+    """Where one attribute's value(s) come from."""
+
+    attribute: str
+    source: Source
+    locales: Mapping[str, str] | None = None
+    locale: str | None = None
+    scope: str | None = None
+    unit: Source | None = None
+    amount_key: str = "amount"
+    currency_key: str = "currency"
+    price_keys_set: bool = False
+
+
+@dataclass(frozen=True)
+class StreamMapping:
+    """One stream's mapping, parsed."""
+
+    stream: str
+    place: str
+    identifier: Source
+    family: Source | None
+    categories: Source | None
+    enabled: Source | None
+    values: tuple[ValueSpec, ...]
+
+
+# -- parsing ------------------------------------------------------------------------
+
+
+def _parse_source(raw: Any, place: str, problems: list[str], allowed: frozenset[str]) -> Source:
+    if isinstance(raw, str):
+        return Source(field=raw)
+    if not isinstance(raw, Mapping):
+        problems.append(f"{place}: expected a field name or an object, got {raw!r}")
+        return Source()
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        problems.append(
+            f"{place}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+        )
+    has_field, has_value = "field" in raw, "value" in raw
+    if has_field == has_value:
+        problems.append(f"{place}: set exactly one of 'field' or 'value'")
+    field = raw.get("field")
+    if has_field and not isinstance(field, str):
+        problems.append(f"{place}.field: expected a field name, got {field!r}")
+        field = None
+    table = raw.get("map")
+    if table is not None and not isinstance(table, Mapping):
+        problems.append(f"{place}.map: expected an object of source value to PIM value")
+        table = None
+    return Source(
+        field=field if has_field else None,
+        constant=raw.get("value"),
+        table=table,
+        default=raw.get("default", _MISSING),
+    )
+
+
+def _parse_value(attribute: str, raw: Any, place: str, problems: list[str]) -> ValueSpec:
+    source = _parse_source(raw, place, problems, VALUE_KEYS)
+    if not isinstance(raw, Mapping):
+        return ValueSpec(attribute, source)
+    locales = raw.get("locales")
+    if locales is not None and (
+        not isinstance(locales, Mapping) or not all(isinstance(v, str) for v in locales.values())
+    ):
+        problems.append(f"{place}.locales: expected an object of source key to Akeneo locale")
+        locales = None
+    if locales is not None and "locale" in raw:
+        problems.append(f"{place}: set 'locales' or 'locale', not both")
+    unit: Source | None = None
+    if "unit" in raw:
+        raw_unit = raw["unit"]
+        unit = (
+            Source(constant=raw_unit)
+            if isinstance(raw_unit, str)
+            else _parse_source(raw_unit, f"{place}.unit", problems, SOURCE_KEYS)
+        )
+    for key in ("locale", "scope", "amount", "currency"):
+        if key in raw and not isinstance(raw[key], str):
+            problems.append(f"{place}.{key}: expected a string, got {raw[key]!r}")
+    return ValueSpec(
+        attribute=attribute,
+        source=source,
+        locales=locales,
+        locale=raw.get("locale"),
+        scope=raw.get("scope"),
+        unit=unit,
+        amount_key=str(raw.get("amount", "amount")),
+        currency_key=str(raw.get("currency", "currency")),
+        price_keys_set="amount" in raw or "currency" in raw,
+    )
+
+
+def _parse_stream(stream: str, raw: Any, origin: str, problems: list[str]) -> StreamMapping | None:
+    place = f"{origin}: {stream}"
+    if not isinstance(raw, Mapping):
+        problems.append(f"{place}: expected an object with identifier and values")
+        return None
+    unknown = sorted(set(raw) - STREAM_KEYS)
+    if unknown:
+        problems.append(
+            f"{place}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(STREAM_KEYS))})"
+        )
+    if "identifier" not in raw:
+        problems.append(
+            f"{place}.identifier: required (the record field holding the product identifier)"
+        )
+    identifier = _parse_source(
+        raw.get("identifier", ""), f"{place}.identifier", problems, SOURCE_KEYS
+    )
+
+    def optional(key: str) -> Source | None:
+        if raw.get(key) is None:
+            return None
+        return _parse_source(raw[key], f"{place}.{key}", problems, SOURCE_KEYS)
+
+    raw_values = raw.get("values") or {}
+    specs: list[ValueSpec] = []
+    if not isinstance(raw_values, Mapping):
+        problems.append(f"{place}.values: expected an object of attribute code to source")
+    else:
+        specs = [
+            _parse_value(str(code), spec, f"{place}.values.{code}", problems)
+            for code, spec in raw_values.items()
+        ]
+    return StreamMapping(
+        stream=stream,
+        place=place,
+        identifier=identifier,
+        family=optional("family"),
+        categories=optional("categories"),
+        enabled=optional("enabled"),
+        values=tuple(specs),
+    )
+
+
+def parse_mapping(raw: Mapping[str, Any], origin: str) -> dict[str, StreamMapping]:
+    """Parse the whole mapping; raise `MappingError` listing every syntax problem."""
+    problems: list[str] = []
+    if not raw:
+        problems.append(f"{origin}: the mapping has no streams")
+    streams = {}
+    for stream, spec in raw.items():
+        parsed = _parse_stream(str(stream), spec, origin, problems)
+        if parsed is not None:
+            streams[str(stream)] = parsed
+    if problems:
+        raise MappingError(*problems)
+    return streams
+
+
+def attribute_codes(streams: Mapping[str, StreamMapping]) -> set[str]:
+    return {spec.attribute for mapping in streams.values() for spec in mapping.values}
+
+
+def family_codes(streams: Mapping[str, StreamMapping]) -> set[str]:
+    codes: set[str] = set()
+    for mapping in streams.values():
+        if mapping.family is not None:
+            codes.update(str(code) for code in mapping.family.outputs())
+    return codes
+
+
+# -- validation against the PIM -----------------------------------------------------
+
+
+def _check_locale(
+    code: str, attribute: Attribute, spec: ValueSpec, pim: PimStructure, place: str
+) -> list[str]:
+    if code not in pim.locales:
+        return [f"{place}: locale '{code}' does not exist in the PIM"]
+    if not pim.locales[code]:
+        return [f"{place}: locale '{code}' is not activated in the PIM"]
+    if attribute.available_locales and code not in attribute.available_locales:
+        allowed = ", ".join(attribute.available_locales)
+        return [
+            f"{place}: attribute '{attribute.code}' only takes the locales {allowed}, not '{code}'"
+        ]
+    if spec.scope and spec.scope in pim.channels and code not in pim.channels[spec.scope]:
+        return [f"{place}: locale '{code}' is not a locale of channel '{spec.scope}'"]
+    return []
+
+
+def _check_value(spec: ValueSpec, pim: PimStructure, place: str, create_options: bool) -> list[str]:
+    attribute = pim.attributes.get(spec.attribute)
+    if attribute is None:
+        close = difflib.get_close_matches(spec.attribute, list(pim.known_attribute_codes), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return [f"{place}: attribute '{spec.attribute}' does not exist in the PIM{hint}"]
+    problems: list[str] = []
+    locales = (
+        list(spec.locales.values()) if spec.locales else ([spec.locale] if spec.locale else [])
+    )
+    if attribute.localizable and not locales:
+        problems.append(
+            f"{place}: attribute '{attribute.code}' is localizable: set 'locales' or 'locale'"
+        )
+    if not attribute.localizable and locales:
+        problems.append(
+            f"{place}: attribute '{attribute.code}' is not localizable: remove 'locales'/'locale'"
+        )
+    if attribute.scopable and not spec.scope:
+        problems.append(
+            f"{place}: attribute '{attribute.code}' is scopable: set 'scope' to a channel"
+        )
+    if not attribute.scopable and spec.scope:
+        problems.append(f"{place}: attribute '{attribute.code}' is not scopable: remove 'scope'")
+    if spec.scope and spec.scope not in pim.channels:
+        close = difflib.get_close_matches(spec.scope, list(pim.channels), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(f"{place}: channel '{spec.scope}' does not exist in the PIM{hint}")
+    if attribute.localizable:
+        for code in locales:
+            problems.extend(_check_locale(code, attribute, spec, pim, place))
+    is_metric = attribute.type == "pim_catalog_metric"
+    if is_metric and spec.unit is None:
+        problems.append(f"{place}: attribute '{attribute.code}' is a metric: set 'unit'")
+    if not is_metric and spec.unit is not None:
+        problems.append(f"{place}: attribute '{attribute.code}' is not a metric: remove 'unit'")
+    if is_metric and spec.unit is not None and pim.metric_units is not None:
+        family = attribute.metric_family or ""
+        units = pim.metric_units.get(family, frozenset())
+        problems.extend(
+            f"{place}.unit: unit '{unit}' is not in the measurement family '{family}'"
+            for unit in spec.unit.outputs()
+            if unit not in units
+        )
+    if spec.price_keys_set and attribute.type != "pim_catalog_price_collection":
+        problems.append(
+            f"{place}: attribute '{attribute.code}' is not a price: remove 'amount'/'currency'"
+        )
+    if attribute.type in SELECT_TYPES and not create_options:
+        problems.extend(
+            f"{place}.map: option '{code}' does not exist for attribute '{attribute.code}'"
+            for code in spec.source.outputs()
+            if isinstance(code, str) and not pim.has_option(attribute.code, code)
+        )
+    return problems
+
+
+def validate_mapping(
+    streams: Mapping[str, StreamMapping], pim: PimStructure, *, create_options: bool = False
+) -> None:
+    """Raise `MappingError` with one message per problem found against the PIM."""
+    problems: list[str] = []
+    for mapping in streams.values():
+        if mapping.family is not None:
+            problems.extend(
+                f"{mapping.place}.family: family '{code}' does not exist in the PIM"
+                for code in mapping.family.outputs()
+                if str(code) not in pim.families
+            )
+        for spec in mapping.values:
+            place = f"{mapping.place}.values.{spec.attribute}"
+            problems.extend(_check_value(spec, pim, place, create_options))
+    if problems:
+        raise MappingError(*problems)
+
+
+# -- compilation --------------------------------------------------------------------
+
+
+def _entries(spec: ValueSpec) -> Callable[[Mapping[str, Any]], list[tuple[str | None, Any]]]:
+    """Return a reader giving (locale, raw value) pairs for one record."""
+    source = spec.source
+    if spec.locales:
+        pairs = tuple(spec.locales.items())
+
+        def localized(record: Mapping[str, Any]) -> list[tuple[str | None, Any]]:
+            raw = record.get(source.field) if source.field else source.constant
+            if raw is None:
+                return []
+            if not isinstance(raw, Mapping):
+                raise ValueShapeError(
+                    f"expected an object of locale keys, got {type(raw).__name__}"
+                )
+            found = []
+            for key, locale in pairs:
+                value = raw.get(key)
+                if value is not None:
+                    found.append((locale, source.lookup(value)))
+            return found
+
+        return localized
+    locale = spec.locale
+
+    def single(record: Mapping[str, Any]) -> list[tuple[str | None, Any]]:
+        value = source.read(record)
+        return [] if value is None else [(locale, value)]
+
+    return single
+
+
+def _data_shaper(spec: ValueSpec, attribute: Attribute) -> Callable[[Any, Mapping[str, Any]], Any]:
+    if attribute.type == "pim_catalog_metric" and spec.unit is not None:
+        amount_of = shape.metric_amount(attribute)
+        unit_source = spec.unit
+
+        def metric(value: Any, record: Mapping[str, Any]) -> Any:
+            unit = unit_source.read(record)
+            if unit is None:
+                raise ValueShapeError(f"no unit ({unit_source.describe()} is empty)")
+            return {"amount": amount_of(value), "unit": str(unit)}
+
+        return metric
+    if attribute.type == "pim_catalog_price_collection":
+        amount_of = shape.price_amount(attribute)
+        amount_key, currency_key = spec.amount_key, spec.currency_key
+
+        def prices(value: Any, record: Mapping[str, Any]) -> Any:
+            items = [value] if isinstance(value, Mapping) else value
+            if not isinstance(items, list | tuple):
+                raise ValueShapeError(f"expected a list of prices, got {type(value).__name__}")
+            result = []
+            for item in items:
+                if not isinstance(item, Mapping):
+                    raise ValueShapeError(f"expected a price object, got {type(item).__name__}")
+                amount, currency = item.get(amount_key), item.get(currency_key)
+                if amount is None or currency is None:
+                    continue
+                result.append({"amount": amount_of(amount), "currency": str(currency)})
+            return result
+
+        return prices
+    scalar = shape.scalar_shaper(attribute)
+    return lambda value, _record: scalar(value)
+
+
+def _emitter(spec: ValueSpec, attribute: Attribute) -> Emitter:
+    read = _entries(spec)
+    data_of = _data_shaper(spec, attribute)
+    code, scope = spec.attribute, spec.scope
+    where = f"values.{code} ({spec.source.describe()})"
+
+    def emit(record: Mapping[str, Any], values: Values) -> None:
+        try:
+            found = read(record)
+            if found:
+                values[code] = [
+                    {"locale": locale, "scope": scope, "data": data_of(value, record)}
+                    for locale, value in found
+                ]
+        except ValueShapeError as exc:
+            raise ValueShapeError(f"{where}: {exc}") from None
+
+    return emit
+
+
+@dataclass(frozen=True)
+class CompiledMapping:
+    """`build(record)` returns (identifier, payload) or raises `ValueShapeError`."""
+
+    stream: str
+    build: Callable[[Mapping[str, Any]], tuple[str, dict[str, Any]]]
+    select_attributes: tuple[tuple[str, bool], ...]
+
+
+def _optional_reader(source: Source | None, name: str) -> Callable[[Mapping[str, Any]], Any]:
+    if source is None:
+        return lambda _record: None
+    if name == "enabled":
+        return lambda record: None if (v := source.read(record)) is None else shape.boolean(v)
+    if name == "categories":
+
+        def categories(record: Mapping[str, Any]) -> Any:
+            value = source.read(record)
+            if value is None:
+                return None
+            items = value if isinstance(value, list | tuple) else [value]
+            return [str(item) for item in items]
+
+        return categories
+    return lambda record: None if (v := source.read(record)) is None else str(v)
+
+
+def compile_mapping(mapping: StreamMapping, pim: PimStructure) -> CompiledMapping:
+    """Compile a validated stream mapping into one record -> payload function."""
+    emitters = tuple(_emitter(spec, pim.attributes[spec.attribute]) for spec in mapping.values)
+    identifier_source = mapping.identifier
+    readers = tuple(
+        (name, _optional_reader(source, name))
+        for name, source in (
+            ("family", mapping.family),
+            ("enabled", mapping.enabled),
+            ("categories", mapping.categories),
+        )
+        if source is not None
+    )
+
+    def build(record: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        raw_identifier = identifier_source.read(record)
+        if raw_identifier is None or str(raw_identifier).strip() == "":
+            raise ValueShapeError(f"identifier ({identifier_source.describe()}) is empty")
+        identifier = str(raw_identifier)
+        payload: dict[str, Any] = {"identifier": identifier}
+        for name, reader in readers:
+            try:
+                value = reader(record)
+            except ValueShapeError as exc:
+                raise ValueShapeError(f"{name}: {exc}") from None
+            if value is not None:
+                payload[name] = value
+        product_values: Values = {}
+        for emit in emitters:
+            emit(record, product_values)
+        if product_values:
+            payload["values"] = product_values
+        return identifier, payload
+
+    selects = tuple(
+        (spec.attribute, pim.attributes[spec.attribute].type == "pim_catalog_multiselect")
+        for spec in mapping.values
+        if pim.attributes[spec.attribute].type in SELECT_TYPES
+    )
+    return CompiledMapping(stream=mapping.stream, build=build, select_attributes=selects)

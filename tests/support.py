@@ -1,0 +1,83 @@
+"""Helpers of the end-to-end tests: the Meltano project run as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from akeneo_sandbox.testing import SandboxProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCEPTANCE = ROOT / "tests" / "data" / "acceptance"
+EXAMPLES = ROOT / "examples"
+MELTANO = Path(sys.executable).parent / "meltano"
+
+
+def base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))}
+    env.update(
+        MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+        MELTANO_CLI_DISABLE_VERSION_CHECK="true",
+        MELTANO_DISABLE_TRACKING="true",
+        NO_COLOR="1",
+    )
+    return env
+
+
+@dataclass
+class MeltanoProject:
+    """The repository's Meltano project, run with its own state and output folder."""
+
+    work: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dead_letter(self) -> Path:
+        return self.work / "dead-letter.jsonl"
+
+    @property
+    def run_report(self) -> Path:
+        return self.work / "run-report.json"
+
+    def point_at(self, sandbox: SandboxProcess) -> None:
+        self.env.update(
+            TARGET_AKENEO_BASE_URL=sandbox.base_url,
+            TARGET_AKENEO_CLIENT_ID=sandbox.client_id,
+            TARGET_AKENEO_SECRET=sandbox.secret,
+            TARGET_AKENEO_USERNAME=sandbox.username,
+            TARGET_AKENEO_PASSWORD=sandbox.password,
+        )
+
+    def run(
+        self, *args: str, timeout: float = 600, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(MELTANO), *args],
+            cwd=ROOT,
+            env={**base_env(), **self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def dead_letters(self) -> list[dict[str, object]]:
+        if not self.dead_letter.exists():
+            return []
+        lines = self.dead_letter.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def product_requests(stats: dict[str, object]) -> int:
+    """Product write requests the sandbox answered (any status)."""
+    rows = stats["requests"]
+    assert isinstance(rows, list)
+    return sum(
+        int(row["count"])
+        for row in rows
+        if row["method"] == "PATCH" and str(row["route"]).startswith("/api/rest/v1/products")
+    )
