@@ -128,7 +128,7 @@ def chunks(options: Options) -> Iterator[str]:
     yield "  </Products>\n</ERPExport>\n"
 
 
-def _open(options: Options) -> IO[bytes]:
+def _open(options: Options) -> IO[bytes] | gzip.GzipFile:
     if options.path.suffix == ".gz":
         return gzip.open(options.path, "wb", compresslevel=options.gzip_level)
     return options.path.open("wb")

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -90,10 +91,14 @@ def _role(process: psutil.Process, roles: Iterable[str]) -> str | None:
 
 @dataclass
 class TreeSampler:
-    """Peak resident memory per role (a substring of the command line) of a process tree."""
+    """Peak resident memory of a process tree: the root as `root`, children by role.
+
+    A child's role is the first of `roles` found in its command line.
+    """
 
     pid: int
     roles: tuple[str, ...]
+    root: str = "meltano"
     peaks_mb: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -105,7 +110,7 @@ class TreeSampler:
         except psutil.Error:
             return
         for process in tree:
-            role = _role(process, self.roles)
+            role = self.root if process is root else _role(process, self.roles)
             if role is None:
                 continue
             with contextlib.suppress(psutil.Error):
@@ -167,3 +172,13 @@ def free_port() -> int:
 def median(values: Iterable[float]) -> float:
     """Median of the repetitions of one figure."""
     return float(statistics.median(list(values)))
+
+
+def summarise(size: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median of every numeric figure over the repetitions, plus the repetitions themselves.
+
+    A ratio's median is the median of the per-repetition ratios, each taken within one run.
+    """
+    keys = [k for k, v in runs[0].items() if isinstance(v, int | float)]
+    figures = {k: median(r[k] for r in runs) for k in keys}
+    return {"size": size, "reps": len(runs), **figures, "runs": runs}

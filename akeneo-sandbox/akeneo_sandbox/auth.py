@@ -18,9 +18,7 @@ from akeneo_sandbox.errors import ApiError
 from akeneo_sandbox.store import Store
 
 REFRESH_TTL = 1_209_600  # 14 days, Akeneo's default
-BAD_CLIENT = (
-    'Parameter "client_id" is missing or does not match any client, or secret is invalid'
-)
+BAD_CLIENT = 'Parameter "client_id" is missing or does not match any client, or secret is invalid'
 BAD_PARAMETERS = 'Parameter "grant_type", "username" or "password" is missing, empty or invalid'
 BAD_GRANT = "This grant type is not authorized for this client"
 BAD_USER = "No user found for the given username and password"

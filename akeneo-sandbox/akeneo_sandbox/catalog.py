@@ -170,42 +170,67 @@ class Catalog:
         self.items[kind][self.store_key(kind, doc)] = doc
 
 
+def missing(prop: str, what: str, value: object) -> str:
+    """Akeneo's message for a reference to something that does not exist."""
+    return (
+        f'Property "{prop}" expects a valid {what} code. '
+        f'The {what} does not exist, "{value}" given.'
+    )
+
+
+NO_OPTIONS = (
+    'Attribute "{}" does not support options. Only attributes of type '
+    '"pim_catalog_simpleselect", "pim_catalog_multiselect" support options.'
+)
+
+
 def reference_problems(kind: str, doc: Doc, catalog: Catalog) -> list[str]:
-    """What a structure item references that does not exist (Akeneo's messages, shortened)."""
-    problems: list[str] = []
+    """What a structure item references that does not exist."""
     if kind == "channels":
-        for locale in doc["locales"]:
-            if locale not in catalog.items["locales"]:
-                problems.append(f'Property "locales" expects a valid locale code. The locale does not exist, "{locale}" given.')  # noqa: E501
-        for currency in doc["currencies"]:
-            if currency not in catalog.items["currencies"]:
-                problems.append(f'Property "currencies" expects a valid currency code. The currency does not exist, "{currency}" given.')  # noqa: E501
+        problems = [
+            missing("locales", "locale", c)
+            for c in doc["locales"]
+            if c not in catalog.items["locales"]
+        ]
+        problems += [
+            missing("currencies", "currency", c)
+            for c in doc["currencies"]
+            if c not in catalog.items["currencies"]
+        ]
         if doc["category_tree"] not in catalog.categories:
-            problems.append(f'Property "category_tree" expects a valid category code. The category does not exist, "{doc["category_tree"]}" given.')  # noqa: E501
-    elif kind == "categories":
+            problems.append(missing("category_tree", "category", doc["category_tree"]))
+        return problems
+    if kind == "categories":
         parent = doc["parent"]
         if parent is not None and parent not in catalog.categories:
-            problems.append(f'Property "parent" expects a valid category code. The category does not exist, "{parent}" given.')  # noqa: E501
-    elif kind == "attributes":
-        problems.extend(_attribute_problems(doc, catalog))
-    elif kind == "attribute_options":
+            return [missing("parent", "category", parent)]
+        return []
+    if kind == "attributes":
+        return _attribute_problems(doc, catalog)
+    if kind == "attribute_options":
         attribute = catalog.attributes.get(str(doc["attribute"]))
         if attribute is None:
-            problems.append(f'Property "attribute" expects a valid attribute code. The attribute does not exist, "{doc["attribute"]}" given.')  # noqa: E501
-        elif attribute["type"] not in SELECT_TYPES:
-            problems.append(f'Attribute "{doc["attribute"]}" does not support options. Only attributes of type "pim_catalog_simpleselect", "pim_catalog_multiselect" support options.')  # noqa: E501
-    elif kind == "families":
-        for attribute in [*doc["attributes"], doc["attribute_as_label"]]:
-            if attribute not in catalog.attributes:
-                problems.append(f'Property "attributes" expects a valid attribute code. The attribute does not exist, "{attribute}" given.')  # noqa: E501
-        for channel, required in doc["attribute_requirements"].items():
-            if channel not in catalog.channels:
-                problems.append(f'Property "attribute_requirements" expects a valid channel code. The channel does not exist, "{channel}" given.')  # noqa: E501
-            problems.extend(
-                f'The attribute "{code}" is required but not in the family attributes.'
-                for code in required
-                if code not in doc["attributes"]
-            )
+            return [missing("attribute", "attribute", doc["attribute"])]
+        return [] if attribute["type"] in SELECT_TYPES else [NO_OPTIONS.format(doc["attribute"])]
+    if kind == "families":
+        return _family_problems(doc, catalog)
+    return []
+
+
+def _family_problems(doc: Doc, catalog: Catalog) -> list[str]:
+    problems = [
+        missing("attributes", "attribute", a)
+        for a in [*doc["attributes"], doc["attribute_as_label"]]
+        if a not in catalog.attributes
+    ]
+    for channel, required in doc["attribute_requirements"].items():
+        if channel not in catalog.channels:
+            problems.append(missing("attribute_requirements", "channel", channel))
+        problems.extend(
+            f'The attribute "{code}" is required but not in the family attributes.'
+            for code in required
+            if code not in doc["attributes"]
+        )
     return problems
 
 
@@ -216,9 +241,12 @@ def _attribute_problems(doc: Doc, catalog: Catalog) -> list[str]:
         return []
     family = catalog.measurement_families.get(str(doc["metric_family"]))
     if family is None:
-        return [f'Property "metric_family" expects a valid measurement family code. The measurement family does not exist, "{doc["metric_family"]}" given.']  # noqa: E501
+        return [missing("metric_family", "measurement family", doc["metric_family"])]
     if doc["default_metric_unit"] not in family["units"]:
-        return [f'Property "default_metric_unit" expects a unit of the "{family["code"]}" family, "{doc["default_metric_unit"]}" given.']  # noqa: E501
+        return [
+            f'Property "default_metric_unit" expects a unit of the "{family["code"]}" family, '
+            f'"{doc["default_metric_unit"]}" given.'
+        ]
     return []
 
 
@@ -237,10 +265,14 @@ def normalize_item(kind: str, doc: Doc, catalog: Catalog) -> Doc:
 def parse_catalog(raw: object, source: str) -> Catalog:
     """Build a catalog from parsed JSON/YAML; errors name the source, the kind and the item."""
     if not isinstance(raw, dict):
-        raise CatalogError(f"{source}: the catalog must be an object with keys {', '.join(LOAD_ORDER)}")  # noqa: E501
+        raise CatalogError(
+            f"{source}: the catalog must be an object with keys {', '.join(LOAD_ORDER)}"
+        )
     unknown = sorted(set(raw) - set(LOAD_ORDER))
     if unknown:
-        raise CatalogError(f"{source}: unknown key {unknown[0]!r} (expected {', '.join(LOAD_ORDER)})")
+        raise CatalogError(
+            f"{source}: unknown key {unknown[0]!r} (expected {', '.join(LOAD_ORDER)})"
+        )
     catalog = Catalog()
     for kind in LOAD_ORDER:
         entries = raw.get(kind, [])
@@ -264,7 +296,9 @@ def parse_catalog(raw: object, source: str) -> Catalog:
 def load_catalog(path: Path | None) -> Catalog:
     """Read a catalog file (JSON or YAML), or the built-in demo catalog when `path` is None."""
     if path is None:
-        text = resources.files("akeneo_sandbox").joinpath("data/demo_catalog.json").read_text("utf-8")
+        text = (
+            resources.files("akeneo_sandbox").joinpath("data/demo_catalog.json").read_text("utf-8")
+        )
         return parse_catalog(json.loads(text), "built-in demo catalog")
     try:
         text = path.read_text(encoding="utf-8")

@@ -72,3 +72,8 @@ def php_type(value: object) -> str:
     if isinstance(value, str):
         return "string"
     return "array"
+
+
+def expects(prop: str, what: str, value: object) -> str:
+    """Akeneo's message for data of the wrong type, e.g. `expects an array as data`."""
+    return f'Property "{prop}" expects {what} as data, "{php_type(value)}" given.'

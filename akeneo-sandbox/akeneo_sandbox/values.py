@@ -94,8 +94,9 @@ class ValueFormat:
     def _metric(self, code: str, data: object) -> dict[str, Any]:
         metric = self._keys(code, data, ("amount", "unit"))
         if not isinstance(metric["unit"], str):
-            raise self.error(f'Property "{code}" expects a string as unit, '
-                             f'"{php_type(metric["unit"])}" given.')
+            raise self.error(
+                f'Property "{code}" expects a string as unit, "{php_type(metric["unit"])}" given.'
+            )
         if metric["amount"] is None:
             return {"amount": None, "unit": metric["unit"]}
         return {"amount": self._number(code, metric["amount"]), "unit": metric["unit"]}

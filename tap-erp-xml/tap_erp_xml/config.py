@@ -131,7 +131,9 @@ def _choice(value: Any, setting: str, choices: tuple[str, ...], default: str) ->
 
 def _check_type(value: Any, setting: str, allowed: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise ConfigError(f'{setting}: unknown type "{value}" (expected one of {", ".join(allowed)})')
+        raise ConfigError(
+            f'{setting}: unknown type "{value}" (expected one of {", ".join(allowed)})'
+        )
     return value
 
 
@@ -171,7 +173,9 @@ def parse_field(name: str, raw: Any, setting: str) -> FieldSpec:
         thousands_separator=thousands,
         key=_str(raw.get("key"), f"{setting}.key"),
         fields=sub,
-        true_values=tuple(v.lower() for v in _str_list(raw.get("true_values"), f"{setting}.true_values")),
+        true_values=tuple(
+            v.lower() for v in _str_list(raw.get("true_values"), f"{setting}.true_values")
+        ),
         false_values=tuple(
             v.lower() for v in _str_list(raw.get("false_values"), f"{setting}.false_values")
         ),
@@ -254,7 +258,9 @@ def _sftp(raw: Any) -> SftpConfig:
     port = raw.get("port")
     if port is not None and (not isinstance(port, int) or not 0 < port < 65536):
         raise ConfigError(f"sftp.port: expected a TCP port number, got {port!r}")
-    texts = {k: _str(raw.get(k), f"sftp.{k}") for k in SftpConfig.__dataclass_fields__ if k != "port"}
+    texts = {
+        k: _str(raw.get(k), f"sftp.{k}") for k in SftpConfig.__dataclass_fields__ if k != "port"
+    }
     return SftpConfig(port=port, **texts)
 
 
@@ -273,7 +279,8 @@ def parse_settings(config: Mapping[str, Any]) -> TapSettings:
         seen.add(stream.name)
     if encoding:
         streams = tuple(
-            s if s.encoding else StreamConfig(**{**s.__dict__, "encoding": encoding}) for s in streams
+            s if s.encoding else StreamConfig(**{**s.__dict__, "encoding": encoding})
+            for s in streams
         )
     sample = config.get("infer_schema_sample_size", 100)
     if not isinstance(sample, int) or sample < 1:

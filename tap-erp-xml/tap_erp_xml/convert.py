@@ -42,14 +42,31 @@ def _boolean_factory(true_values: tuple[str, ...], false_values: tuple[str, ...]
     return boolean
 
 
+def _memoized(convert: Converter, size: int = 4096) -> Converter:
+    """Exports repeat the same dates endlessly and ``strptime`` costs ~10 us a call."""
+    cache: dict[str, Any] = {}
+
+    def cached(text: str) -> Any:
+        try:
+            return cache[text]
+        except KeyError:
+            value = convert(text)
+            if len(cache) >= size:
+                cache.clear()
+            cache[text] = value
+            return value
+
+    return cached
+
+
 def _date_factory(fmt: str | None) -> Converter:
     if fmt is None:
-        return lambda text: datetime.date.fromisoformat(text).isoformat()
+        return _memoized(lambda text: datetime.date.fromisoformat(text).isoformat())
     strptime = datetime.datetime.strptime
-    return lambda text: strptime(text, fmt).date().isoformat()
+    return _memoized(lambda text: strptime(text, fmt).date().isoformat())
 
 
-def _as_utc(value: datetime.datetime) -> str:
+def as_utc(value: datetime.datetime) -> str:
     """Naive values are taken as UTC; aware ones are shifted so strings sort chronologically."""
     if value.tzinfo is None:
         return value.replace(tzinfo=_UTC).isoformat()
@@ -59,9 +76,9 @@ def _as_utc(value: datetime.datetime) -> str:
 def _datetime_factory(fmt: str | None) -> Converter:
     if fmt is None:
         parse = datetime.datetime.fromisoformat
-        return lambda text: _as_utc(parse(text))
+        return _memoized(lambda text: as_utc(parse(text)))
     strptime = datetime.datetime.strptime
-    return lambda text: _as_utc(strptime(text, fmt))
+    return _memoized(lambda text: as_utc(strptime(text, fmt)))
 
 
 def scalar_converter(spec: FieldSpec, type_name: str) -> Converter | None:

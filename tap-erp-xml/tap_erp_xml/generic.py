@@ -61,7 +61,8 @@ def infer_schema(value: Any) -> dict[str, Any]:
 
 
 def _kind(schema: dict[str, Any]) -> str:
-    return next(t for t in schema["type"] if t != "null")
+    kinds: list[str] = [t for t in schema["type"] if t != "null"]
+    return kinds[0]
 
 
 def merge_schemas(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

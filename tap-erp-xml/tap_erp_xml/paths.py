@@ -69,7 +69,7 @@ class RecordPath:
 def parse_record_path(text: str, namespaces: Mapping[str, str], setting: str) -> RecordPath:
     """Parse ``/a/b/c`` (from the root), ``//b/c`` or ``b/c`` (at any depth)."""
     absolute = text.startswith("/") and not text.startswith("//")
-    parts = [p for p in text.strip().lstrip("/").split("/")]
+    parts = text.strip().lstrip("/").split("/")
     if not parts or any(not p or p.startswith("@") or p in {".", ".."} for p in parts):
         raise ConfigError(f'{setting}: "{text}" is not a path of element names')
     tags = tuple(qualify(p, namespaces, setting, attribute=False) for p in parts)

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, TypeAlias
 
 from lxml import etree
 
 from tap_erp_xml.errors import XmlError
 from tap_erp_xml.paths import RecordPath, tag_matches
 
-Element = etree._Element
+Element: TypeAlias = etree._Element
 _POSITION_SUFFIX = re.compile(r"(, line \d+, column \d+)+\s*(\(.*\))?$")
 
 
@@ -55,6 +55,7 @@ class RecordReader:
             load_dtd=False,
             dtd_validation=False,
             huge_tree=False,
+            remove_blank_text=True,
             remove_comments=True,
             remove_pis=True,
         )

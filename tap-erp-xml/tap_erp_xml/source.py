@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, cast
 from urllib.parse import urlsplit
 
 import fsspec
@@ -114,7 +114,7 @@ class FileSource:
         base = os.path.abspath(self._settings.base_dir or os.curdir)
         return os.path.join(base, entry), base
 
-    def list(self, entries: tuple[str, ...]) -> list[SourceFile]:
+    def list_files(self, entries: tuple[str, ...]) -> list[SourceFile]:
         """List every file of the entries, in entry order then name order, without duplicates."""
         seen: set[str] = set()
         result: list[SourceFile] = []
@@ -146,8 +146,10 @@ class FileSource:
             return [self._described(fs, p, entry, base, is_url) for p in paths]
         except SourceError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any backend failure is reported the same way
-            raise SourceError(f'files: "{shown}": cannot list: {type(exc).__name__}: {exc}') from None
+        except Exception as exc:  # any backend failure is reported the same way
+            raise SourceError(
+                f'files: "{shown}": cannot list: {type(exc).__name__}: {exc}'
+            ) from None
 
     def _described(
         self, fs: Any, path: str, entry: str, base: str | None, is_url: bool
@@ -170,12 +172,13 @@ class FileSource:
         with ExitStack() as stack:
             try:
                 raw = stack.enter_context(source.fs.open(source.path, "rb"))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise SourceError(
                     f"{source.name}: cannot open: {type(exc).__name__}: {exc}"
                 ) from None
             if lowered.endswith(".gz"):
-                yield source.name, stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+                unzipped = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+                yield source.name, cast("IO[bytes]", unzipped)
             elif lowered.endswith(".zip"):
                 yield from _zip_members(source.name, raw)
             else:

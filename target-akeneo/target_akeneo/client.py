@@ -132,7 +132,7 @@ class AkeneoClient:
 
     def backoff_delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Exponential backoff with equal jitter; Retry-After is a floor when present."""
-        cap = min(self.backoff_max, self.backoff_base * (2**attempt))
+        cap = min(self.backoff_max, self.backoff_base * (2.0**attempt))
         delay = cap / 2 + self._rand() * cap / 2
         if retry_after is not None:
             delay = max(delay, retry_after)

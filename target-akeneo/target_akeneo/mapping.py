@@ -146,9 +146,11 @@ def _parse_value(attribute: str, raw: Any, place: str, problems: list[str]) -> V
             if isinstance(raw_unit, str)
             else _parse_source(raw_unit, f"{place}.unit", problems, SOURCE_KEYS)
         )
-    for key in ("locale", "scope", "amount", "currency"):
-        if key in raw and not isinstance(raw[key], str):
-            problems.append(f"{place}.{key}: expected a string, got {raw[key]!r}")
+    problems.extend(
+        f"{place}.{key}: expected a string, got {raw[key]!r}"
+        for key in ("locale", "scope", "amount", "currency")
+        if key in raw and not isinstance(raw[key], str)
+    )
     return ValueSpec(
         attribute=attribute,
         source=source,
@@ -170,7 +172,8 @@ def _parse_stream(stream: str, raw: Any, origin: str, problems: list[str]) -> St
     unknown = sorted(set(raw) - STREAM_KEYS)
     if unknown:
         problems.append(
-            f"{place}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(STREAM_KEYS))})"
+            f"{place}: unknown key(s) {', '.join(unknown)}"
+            f" (allowed: {', '.join(sorted(STREAM_KEYS))})"
         )
     if "identifier" not in raw:
         problems.append(
@@ -345,7 +348,7 @@ def _entries(spec: ValueSpec) -> Callable[[Mapping[str, Any]], list[tuple[str | 
                 raise ValueShapeError(
                     f"expected an object of locale keys, got {type(raw).__name__}"
                 )
-            found = []
+            found: list[tuple[str | None, Any]] = []
             for key, locale in pairs:
                 value = raw.get(key)
                 if value is not None:

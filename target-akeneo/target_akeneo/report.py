@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import decimal
 import json
 import threading
 import time
@@ -19,6 +20,8 @@ def _json_default(value: Any) -> Any:
     """Records may carry Decimal, date and datetime values after SDK parsing."""
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        return int(value) if value == value.to_integral_value() else float(value)
     return str(value)
 
 
@@ -27,7 +30,7 @@ def dumps(value: Any) -> str:
 
 
 class RunReport:
-    """Per-stream outcome counts; received = created + updated + unchanged + rejected (+ planned)."""
+    """Per-stream counts; received = created + updated + unchanged + rejected (+ planned)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock

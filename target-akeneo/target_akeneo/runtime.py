@@ -79,7 +79,8 @@ class Runtime:
         except KeyError:
             known = ", ".join(sorted(self.compiled)) or "none"
             raise MappingError(
-                f"{self.settings.mapping_source}: no mapping for stream '{stream}' (mapped: {known})"
+                f"{self.settings.mapping_source}: no mapping for stream '{stream}'"
+                f" (mapped streams: {known})"
             ) from None
 
     def finish(self) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,7 @@ def _positive_float(config: Mapping[str, Any], name: str, default: float) -> flo
     value = config.get(name, default)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal) or value < 0:
         raise SettingsError(f"setting '{name}' must be a number >= 0, got {value!r}")
     return float(value)
 

@@ -17,6 +17,7 @@ from target_akeneo.errors import ApiError, AuthenticationError, ValueShapeError
 from target_akeneo.report import dead_letter
 
 if TYPE_CHECKING:
+    from singer_sdk import Target
     from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
     from target_akeneo.runtime import Runtime
@@ -60,16 +61,20 @@ class AkeneoSink(BatchSink):
     # 1000 records per drain go out as 10 requests of 100, `max_concurrency` at a time.
     MAX_SIZE_DEFAULT = 1000
 
-    @property
-    def runtime(self) -> Runtime:
-        return self._target.runtime  # type: ignore[attr-defined,no-any-return]
-
-    def setup(self) -> None:
-        self._compiled = self.runtime.compiled_for(self.stream_name)
+    def __init__(
+        self,
+        target: Target,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        self.runtime: Runtime = target.runtime  # type: ignore[attr-defined]
+        self._compiled = self.runtime.compiled_for(stream_name)
+        super().__init__(target, stream_name, schema, key_properties)
 
     def get_validator(self) -> BaseJSONSchemaValidator | None:
         # JSON-schema validation costs more than mapping; the mapping checks what it uses.
-        if self.config.get("validate_records") is True:
+        if self.config.get("validate_records", False):
             return super().get_validator()
         return None
 
@@ -153,9 +158,11 @@ class AkeneoSink(BatchSink):
         ]
         confirmed: list[tuple[str, str]] = []
         for future in futures:
-            for outcome in future.result():
-                if self._account(outcome):
-                    confirmed.append((outcome.item.identifier, outcome.item.digest))
+            confirmed.extend(
+                (outcome.item.identifier, outcome.item.digest)
+                for outcome in future.result()
+                if self._account(outcome)
+            )
         if confirmed and runtime.cache is not None:
             runtime.cache.put_many(confirmed)
 

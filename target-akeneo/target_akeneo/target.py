@@ -140,6 +140,13 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=30,
         description="Longest retry delay in seconds (a longer Retry-After is still honoured).",
     ),
+    th.Property(
+        "validate_records",
+        th.BooleanType,
+        default=False,
+        description="Validate records against the stream schema first (off by default: the "
+        "mapping checks and shapes every field it uses, and validation costs CPU per record).",
+    ),
 ).to_dict()
 
 
@@ -159,13 +166,6 @@ class TargetAkeneo(Target):
         self.runtime = Runtime(parse_settings(self.config))
         try:
             self.runtime.start()
-        except BaseException:
-            self.runtime.abort()
-            raise
-
-    def listen(self, file_input: t.IO[str] | None = None) -> None:
-        try:
-            super().listen(file_input)
         except BaseException:
             self.runtime.abort()
             raise

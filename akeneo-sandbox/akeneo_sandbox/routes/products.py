@@ -1,0 +1,233 @@
+"""Product routes, by identifier (`/products`) and by uuid (`/products-uuid`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from akeneo_sandbox.catalog import Doc
+from akeneo_sandbox.errors import ApiError
+from akeneo_sandbox.http import (
+    authenticate,
+    collection_response,
+    json_body,
+    json_response,
+    require_collection,
+    url,
+)
+from akeneo_sandbox.paging import (
+    MAX_PRODUCT_PAGES_ITEMS,
+    item_links,
+    page_body,
+    read_page,
+    search_after_body,
+)
+from akeneo_sandbox.products import valid_uuid
+from akeneo_sandbox.search import parse_search, product_query
+from akeneo_sandbox.state import Sandbox
+
+KEPT_PARAMS = ("search", "attributes", "locales", "scope")
+
+
+def _path(by_uuid: bool, key: str = "") -> str:
+    base = "/products-uuid" if by_uuid else "/products"
+    return f"{base}/{quote(key, safe='')}" if key else base
+
+
+def present(doc: Doc, by_uuid: bool, request: Request | None = None) -> Doc:
+    """A stored product as GET returns it on the given route family."""
+    out: Doc = {}
+    if request is not None:
+        key = doc["uuid"] if by_uuid else doc["identifier"]
+        out["_links"] = item_links(request, _path(by_uuid, key))
+    if by_uuid:
+        out.update((k, v) for k, v in doc.items() if k != "identifier")
+    else:
+        out.update(doc)
+    if request is not None:
+        out["values"] = _filter_values(request, out["values"])
+    return out
+
+
+def _filter_values(request: Request, values: dict[str, Any]) -> dict[str, Any]:
+    attributes = request.query_params.get("attributes")
+    locales = request.query_params.get("locales")
+    scope = request.query_params.get("scope")
+    if not (attributes or locales or scope):
+        return values
+    wanted = set(attributes.split(",")) if attributes else None
+    wanted_locales = set(locales.split(",")) if locales else None
+    kept: dict[str, Any] = {}
+    for code, entries in values.items():
+        if wanted is not None and code not in wanted:
+            continue
+        chosen = [
+            e
+            for e in entries
+            if (wanted_locales is None or e["locale"] is None or e["locale"] in wanted_locales)
+            and (scope is None or e["scope"] is None or e["scope"] == scope)
+        ]
+        if chosen:
+            kept[code] = chosen
+    return kept
+
+
+def _not_found(by_uuid: bool, key: str) -> ApiError:
+    if by_uuid:
+        return ApiError(
+            404, f'Product "{key}" does not exist or you do not have permission to access it.'
+        )
+    return ApiError(
+        404, f'Product "{key}" does not exist or you do not have permission to access it.'
+    )
+
+
+def _find(state: Sandbox, by_uuid: bool, key: str) -> Doc:
+    if by_uuid:
+        canonical = valid_uuid(key)
+        doc = state.store.product_by_uuid(canonical) if canonical else None
+    else:
+        doc = state.store.product_by_identifier(key)
+    if doc is None:
+        raise _not_found(by_uuid, key)
+    return doc
+
+
+async def _list(request: Request, by_uuid: bool) -> Response:
+    state = authenticate(request)
+    now = datetime.fromtimestamp(state.clock(), UTC)
+    query = product_query(parse_search(request.query_params.get("search")), now, by_uuid)
+    keep = {k: request.query_params[k] for k in KEPT_PARAMS if k in request.query_params}
+    path = _path(by_uuid)
+    order = "uuid" if by_uuid else "identifier"
+    pagination = request.query_params.get("pagination_type", "page")
+    if pagination == "search_after":
+        page = read_page(request)
+        after = request.query_params.get("search_after")
+        docs = state.store.list_products(query, order, page.limit + 1, after=after)
+        more = len(docs) > page.limit
+        docs = docs[: page.limit]
+        items = [present(d, by_uuid, request) for d in docs]
+        next_key = str(docs[-1][order]) if more and docs else None
+        return json_response(search_after_body(request, path, page.limit, items, next_key, keep))
+    if pagination != "page":
+        raise ApiError(422, "Pagination type does not exist.")
+    page = read_page(request)
+    if page.offset + page.limit > MAX_PRODUCT_PAGES_ITEMS:
+        raise ApiError(
+            422,
+            'You have reached the maximum number of pages you can retrieve with the "page" '
+            "pagination type. Please use the search after pagination type instead",
+        )
+    docs = state.store.list_products(query, order, page.limit + 1, offset=page.offset)
+    count = state.store.count_products(query) if page.with_count else None
+    items = [present(d, by_uuid, request) for d in docs[: page.limit]]
+    body = page_body(request, path, page, items, len(docs) > page.limit, count, keep)
+    return json_response(body)
+
+
+async def list_products(request: Request) -> Response:
+    return await _list(request, by_uuid=False)
+
+
+async def list_products_uuid(request: Request) -> Response:
+    return await _list(request, by_uuid=True)
+
+
+async def get_product(request: Request) -> Response:
+    state = authenticate(request)
+    doc = _find(state, False, request.path_params["code"])
+    return json_response(present(doc, False))
+
+
+async def get_product_uuid(request: Request) -> Response:
+    state = authenticate(request)
+    doc = _find(state, True, request.path_params["uuid"])
+    return json_response(present(doc, True))
+
+
+def _written(request: Request, status: int, by_uuid: bool, key: str) -> Response:
+    location = url(request, _path(by_uuid, key))
+    return Response(status_code=status, headers={"Location": location})
+
+
+async def patch_product(request: Request) -> Response:
+    state = authenticate(request)
+    code = request.path_params["code"]
+    body = await json_body(request)
+    with state.store.transaction():
+        status = state.products.upsert_identifier(code, body)
+    return _written(request, status, False, code)
+
+
+async def patch_product_uuid(request: Request) -> Response:
+    state = authenticate(request)
+    uuid = request.path_params["uuid"]
+    body = await json_body(request)
+    with state.store.transaction():
+        status = state.products.upsert_uuid(uuid, body)
+    return _written(request, status, True, uuid.lower())
+
+
+async def post_product(request: Request) -> Response:
+    state = authenticate(request)
+    body = await json_body(request)
+    identifier = body.get("identifier") if isinstance(body, dict) else None
+    if not isinstance(identifier, str) or not identifier.strip():
+        raise ApiError(
+            422,
+            "Validation failed.",
+            errors=[
+                {"property": "identifier", "message": "The identifier attribute cannot be empty."}
+            ],
+        )
+    with state.store.transaction():
+        status = state.products.upsert_identifier(identifier, body, create_only=True)
+    return _written(request, status, False, identifier)
+
+
+async def post_product_uuid(request: Request) -> Response:
+    state = authenticate(request)
+    body = await json_body(request)
+    uuid = body.get("uuid") if isinstance(body, dict) else None
+    if uuid is None:
+        import uuid as uuidlib
+
+        uuid = str(uuidlib.uuid4())
+    if not isinstance(uuid, str):
+        raise ApiError(422, "Uuid must be of type string.")
+    with state.store.transaction():
+        status = state.products.upsert_uuid(uuid, body, create_only=True)
+    return _written(request, status, True, uuid.lower())
+
+
+async def patch_products(request: Request) -> Response:
+    state = authenticate(request)
+    require_collection(request)
+    lines = state.products.upsert_lines(await request.body(), "identifier")
+    return collection_response(lines)
+
+
+async def patch_products_uuid(request: Request) -> Response:
+    state = authenticate(request)
+    require_collection(request)
+    lines = state.products.upsert_lines(await request.body(), "uuid")
+    return collection_response(lines)
+
+
+async def delete_product(request: Request) -> Response:
+    state = authenticate(request)
+    doc = _find(state, False, request.path_params["code"])
+    state.store.delete_product(doc["uuid"])
+    return Response(status_code=204)
+
+
+async def delete_product_uuid(request: Request) -> Response:
+    state = authenticate(request)
+    doc = _find(state, True, request.path_params["uuid"])
+    state.store.delete_product(doc["uuid"])
+    return Response(status_code=204)

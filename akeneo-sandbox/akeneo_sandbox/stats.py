@@ -1,0 +1,95 @@
+"""Request statistics for `GET /sandbox/stats`, recorded by an outermost ASGI middleware."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Injected dropped connections have no HTTP status; they are counted under this one.
+DROPPED = 0
+
+
+class Stats:
+    """Counters by (method, route template, status), product writes and injected faults."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: Counter[tuple[str, str, int]] = Counter()
+        self._faults: Counter[str] = Counter()
+        self._written = 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._faults.clear()
+            self._written = 0
+
+    def request(self, method: str, route: str, status: int) -> None:
+        with self._lock:
+            self._requests[(method, route, status)] += 1
+
+    def fault(self, kind: str) -> None:
+        with self._lock:
+            self._faults[kind] += 1
+
+    def product_written(self) -> None:
+        with self._lock:
+            self._written += 1
+
+    def snapshot(self, products_total: int) -> dict[str, Any]:
+        with self._lock:
+            requests = [
+                {"method": method, "route": route, "status": status, "count": count}
+                for (method, route, status), count in sorted(self._requests.items())
+            ]
+            return {
+                "requests_total": sum(self._requests.values()),
+                "requests": requests,
+                "products_written": self._written,
+                "products_total": products_total,
+                "faults_injected": dict(sorted(self._faults.items())),
+            }
+
+
+class StatsMiddleware:
+    """Counts every request outside /sandbox by its route template and final status."""
+
+    def __init__(
+        self, app: ASGIApp, stats: Stats, templates: Sequence[tuple[re.Pattern[str], str]]
+    ) -> None:
+        self.app = app
+        self.stats = stats
+        self.templates = templates
+
+    def route_of(self, path: str) -> str:
+        for regex, template in self.templates:
+            if regex.match(path):
+                return template
+        return "(unknown route)"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/sandbox/"):
+            await self.app(scope, receive, send)
+            return
+        status = DROPPED
+
+        async def record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        except ConnectionResetError:
+            raise
+        except Exception:
+            status = status or 500
+            raise
+        finally:
+            self.stats.request(scope["method"], self.route_of(scope["path"]), status)

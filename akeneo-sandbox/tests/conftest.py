@@ -1,0 +1,55 @@
+"""In-process fixtures: the Starlette app with the acceptance catalog and a controllable clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from akeneo_sandbox.app import create_app
+from akeneo_sandbox.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCEPTANCE = ROOT / "tests" / "data" / "acceptance"
+CATALOG = ACCEPTANCE / "catalog.json"
+COLLECTION = "application/vnd.akeneo.collection+json"
+
+
+class Clock:
+    """A settable clock for token expiry and timestamps."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def client(clock: Clock) -> Iterator[TestClient]:
+    app = create_app(Settings(catalog=CATALOG, token_ttl=60), clock=clock)
+    with TestClient(app, base_url="http://pim.test") as test_client:
+        yield test_client
+
+
+def get_token(client: TestClient) -> dict[str, str]:
+    response = client.post(
+        "/api/oauth/v1/token",
+        json={"grant_type": "password", "username": "admin", "password": "admin"},
+        auth=("sandbox-client", "sandbox-secret"),
+    )
+    assert response.status_code == 200, response.text
+    data: dict[str, str] = response.json()
+    return data
+
+
+@pytest.fixture
+def auth(client: TestClient) -> dict[str, str]:
+    return {"Authorization": f"Bearer {get_token(client)['access_token']}"}

@@ -1,0 +1,371 @@
+"""RESULTS.md: machine, commands, one table per section, checks against the issues' targets."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+from workloads import label
+
+PACKAGES = (
+    "tap-erp-xml",
+    "target-akeneo",
+    "akeneo-sandbox",
+    "singer-sdk",
+    "meltano",
+    "lxml",
+    "msgspec",
+    "requests",
+    "starlette",
+    "uvicorn",
+)
+BAR_WIDTH = 40
+
+
+@dataclass(frozen=True)
+class Check:
+    """One target from the issues and whether the measured figure meets it."""
+
+    section: str
+    what: str
+    measured: float
+    goal: str
+    passed: bool
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.passed else "MISS"
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    model = platform.processor() or "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "packages": versions,
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def _by_size(rows: list[dict[str, Any]], size: int) -> dict[str, Any] | None:
+    return next((row for row in rows if row["size"] == size), None)
+
+
+def _at_most(section: str, what: str, measured: float, limit: float, text: str = "") -> Check:
+    return Check(section, what, measured, text or f"<= {limit:g}", measured <= limit)
+
+
+def _at_least(section: str, what: str, measured: float, limit: float) -> Check:
+    return Check(section, what, measured, f">= {limit:g}", measured >= limit)
+
+
+def checks(results: dict[str, Any]) -> list[Check]:
+    """Every target the tap, target and sandbox issues name, against the medians."""
+    tap = results.get("tap", [])
+    found = [
+        _at_least("tap", f"records/s vs bare lxml, {label(r['size'])}", r["ratio"], 0.4)
+        for r in tap
+    ]
+    large = max(tap, key=lambda r: r["size"], default=None)
+    tenth = _by_size(tap, large["size"] // 10) if large else None
+    if large is not None and large["size"] >= 1_000_000:
+        peak = large["tap_peak_mb"]
+        found.append(Check("tap", f"peak MB, {label(large['size'])}", peak, "< 150", peak < 150))
+    if large is not None and tenth is not None:
+        growth = large["tap_peak_mb"] / tenth["tap_peak_mb"]
+        what = f"peak MB {label(large['size'])} / {label(tenth['size'])}"
+        found.append(_at_most("tap", what, growth, 1.2))
+    for row in results.get("target", []):
+        size = label(row["size"])
+        requests = row["requests_per_100"]
+        found.append(_at_most("target", f"product requests per 100, {size}", requests, 1.05))
+        found.append(_at_least("target", f"products/s vs bare poster, {size}", row["ratio"], 0.8))
+        rerun = row["rerun_product_requests"]
+        what = f"product requests on unchanged re-run, {size}"
+        found.append(_at_most("target", what, rerun, 0, "= 0"))
+    parity = results.get("parity")
+    if parity:
+        share = parity["identical"] / max(parity["products"], 1)
+        what = f"bare poster payloads identical to the target's, {label(parity['products'])}"
+        found.append(Check("fairness", what, share, "= 1 (share)", share == 1))
+    sandbox = results.get("sandbox")
+    if sandbox:
+        start, patch = sandbox["start_seconds"], sandbox["patch100_ms"]
+        found.append(Check("sandbox", "start until it answers, s", start, "< 2", start < 2))
+        what = "PATCH 100 products, median ms"
+        found.append(Check("sandbox", what, patch, "< 150", patch < 150))
+    found.extend(_scaling_checks(results.get("scaling", {})))
+    return found
+
+
+def _scaling_checks(scaling: dict[str, Any]) -> list[Check]:
+    found = []
+    tap = sorted(scaling.get("tap", []), key=lambda r: r["size"])
+    if len(tap) >= 2:
+        low, high = tap[-2], tap[-1]
+        per = (high["seconds"] / high["size"]) / (low["seconds"] / low["size"])
+        what = f"tap time per record {label(high['size'])} / {label(low['size'])}"
+        found.append(_at_most("scaling", what, per, 1.2, "<= 1.2 (linear)"))
+        flat = high["peak_mb"] / tap[0]["peak_mb"]
+        what = f"tap peak MB {label(high['size'])} / {label(tap[0]['size'])}"
+        found.append(_at_most("scaling", what, flat, 1.2, "<= 1.2 (flat)"))
+    return found
+
+
+def _bar(value: float, top: float) -> str:
+    width = round(BAR_WIDTH * value / top) if top > 0 else 0
+    return "#" * max(width, 1 if value > 0 else 0)
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _bars(title: str, items: list[tuple[str, float]], unit: str) -> list[str]:
+    top = max((value for _, value in items), default=0.0)
+    name_width = max((len(name) for name, _ in items), default=0)
+    lines = ["```", title]
+    lines += [
+        f"{name:<{name_width}} {_bar(v, top):<{BAR_WIDTH}} {v:,.0f} {unit}" for name, v in items
+    ]
+    return [*lines, "```", ""]
+
+
+def _tap_section(rows: list[dict[str, Any]]) -> list[str]:
+    out = ["## Tap: tap-erp-xml vs a bare lxml iterparse loop", ""]
+    head = [
+        "products",
+        "runs",
+        "tap records/s",
+        "bare lxml elements/s",
+        "ratio",
+        "tap peak MB",
+        "bare peak MB",
+        "tap CPU s",
+    ]
+    table = [
+        [
+            label(r["size"]),
+            str(r["reps"]),
+            f"{r['tap_rps']:,.0f}",
+            f"{r['lxml_eps']:,.0f}",
+            f"{r['ratio']:.2f}",
+            f"{r['tap_peak_mb']:.0f}",
+            f"{r['lxml_peak_mb']:.0f}",
+            f"{r['tap_cpu_seconds']:.1f}",
+        ]
+        for r in rows
+    ]
+    out += _table(head, table)
+    bars = []
+    for r in rows:
+        bars += [
+            (f"tap {label(r['size'])}", r["tap_rps"]),
+            (f"lxml {label(r['size'])}", r["lxml_eps"]),
+        ]
+    return out + _bars("records (elements) per second", bars, "/s")
+
+
+def _target_section(rows: list[dict[str, Any]]) -> list[str]:
+    out = ["## Target: target-akeneo vs a bare poster, against akeneo-sandbox", ""]
+    head = [
+        "products",
+        "runs",
+        "target products/s",
+        "bare products/s",
+        "ratio",
+        "product requests /100",
+        "structure requests",
+        "client CPU ms/product",
+        "target peak MB",
+        "re-run s",
+        "re-run product requests",
+    ]
+    table = [
+        [
+            label(r["size"]),
+            str(r["reps"]),
+            f"{r['target_pps']:,.0f}",
+            f"{r['bare_pps']:,.0f}",
+            f"{r['ratio']:.2f}",
+            f"{r['requests_per_100']:.2f}",
+            f"{r['structure_requests']:.0f}",
+            f"{r['cpu_ms_per_product']:.3f}",
+            f"{r['target_peak_mb']:.0f}",
+            f"{r['rerun_seconds']:.1f}",
+            f"{r['rerun_product_requests']:.0f}",
+        ]
+        for r in rows
+    ]
+    out += _table(head, table)
+    bars = []
+    for r in rows:
+        bars += [
+            (f"target {label(r['size'])}", r["target_pps"]),
+            (f"bare {label(r['size'])}", r["bare_pps"]),
+        ]
+    return out + _bars("products per second into the PIM", bars, "/s")
+
+
+def _e2e_section(row: dict[str, Any]) -> list[str]:
+    out = ["## End to end: `meltano run tap-erp-xml target-akeneo`", ""]
+    head = [
+        "products",
+        "runs",
+        "wall s",
+        "products/s",
+        "meltano peak MB",
+        "tap peak MB",
+        "target peak MB",
+    ]
+    table = [
+        [
+            label(row["size"]),
+            str(row["reps"]),
+            f"{row['seconds']:.1f}",
+            f"{row['pps']:,.0f}",
+            f"{row['meltano_peak_mb']:.0f}",
+            f"{row['tap_peak_mb']:.0f}",
+            f"{row['target_peak_mb']:.0f}",
+        ]
+    ]
+    return out + _table(head, table)
+
+
+def _scaling_section(scaling: dict[str, Any]) -> list[str]:
+    out = ["## Scaling", ""]
+    tap = sorted(scaling.get("tap", []), key=lambda r: r["size"])
+    if tap:
+        head = ["products", "tap wall s", "µs per record", "tap peak MB"]
+        table = [
+            [
+                label(r["size"]),
+                f"{r['seconds']:.1f}",
+                f"{1e6 * r['seconds'] / r['size']:.1f}",
+                f"{r['peak_mb']:.0f}",
+            ]
+            for r in tap
+        ]
+        out += _table(head, table)
+        out += _bars("tap peak memory", [(label(r["size"]), r["peak_mb"]) for r in tap], "MB")
+    target = sorted(scaling.get("target", []), key=lambda r: r["size"])
+    if target:
+        head = ["products", "target wall s", "ms per product"]
+        table = [
+            [label(r["size"]), f"{r['seconds']:.1f}", f"{1e3 * r['seconds'] / r['size']:.2f}"]
+            for r in target
+        ]
+        out += _table(head, table)
+    return out
+
+
+def _sandbox_section(row: dict[str, Any]) -> list[str]:
+    out = ["## Sandbox: akeneo-sandbox", ""]
+    head = [
+        "start until answering, median s",
+        "launches",
+        "PATCH 100 products, median ms",
+        "p90 ms",
+        "requests",
+    ]
+    table = [
+        [
+            f"{row['start_seconds']:.2f}",
+            str(row["starts"]),
+            f"{row['patch100_ms']:.1f}",
+            f"{row['patch100_p90_ms']:.1f}",
+            str(row["patches"]),
+        ]
+    ]
+    return out + _table(head, table)
+
+
+def _profiles_section(profiles: list[dict[str, Any]] | None) -> list[str]:
+    out = ["## Profiles", ""]
+    if profiles is None:
+        return [*out, "Not profiled in this run (smoke run or --no-profile).", ""]
+    if not profiles:
+        return [*out, "No result of the tap or the target missed its target.", ""]
+    for profile in profiles:
+        out += [f"### {profile['program']} ({profile['seconds']:.1f} s under pyinstrument)", ""]
+        out += ["Hot functions by self time:", "", "```"]
+        out += [f"{h['self_seconds']:7.2f} s  {h['function']}" for h in profile["hot"]]
+        out += ["```", "", "Top of the call tree:", "", "```", profile["tree"], "```", ""]
+    return out
+
+
+def render(results: dict[str, Any], found: list[Check], commands: list[str]) -> str:
+    """The whole RESULTS.md."""
+    meta = results["machine"]
+    packages = ", ".join(f"{k} {v}" for k, v in meta["packages"].items())
+    out = [
+        "# Benchmark results",
+        "",
+        f"Measured {meta['date']} on {meta['cpu']}, {meta['cores']} cores, {meta['ram_gb']} GB "
+        f"RAM, {meta['os']}, Python {meta['python']}.",
+        f"Packages: {packages}.",
+        "",
+        f"Written by `bench/run.py`; do not edit by hand. Raw figures: `{results['raw']}`.",
+        "",
+        "## Method",
+        "",
+        *results["method"],
+        "",
+        "## Commands",
+        "",
+        "```",
+        *commands,
+        "```",
+        "",
+        "## Targets from the issues",
+        "",
+    ]
+    rows = [[c.section, c.what, f"{c.measured:,.2f}", c.goal, c.verdict] for c in found]
+    out += _table(["section", "figure (median)", "measured", "target", "result"], rows)
+    misses = [c for c in found if not c.passed]
+    if misses:
+        out += [f"**{len(misses)} result(s) miss their target**: see the tables and Profiles.", ""]
+    if results.get("tap"):
+        out += _tap_section(results["tap"])
+    if results.get("target"):
+        out += _target_section(results["target"])
+    if results.get("e2e"):
+        out += _e2e_section(results["e2e"])
+    if results.get("scaling"):
+        out += _scaling_section(results["scaling"])
+    if results.get("sandbox"):
+        out += _sandbox_section(results["sandbox"])
+    out += _profiles_section(results.get("profiles"))
+    example = (results.get("parity") or {}).get("example")
+    if example:
+        out += ["## Payload differences (bare poster vs target dry run)", "", "```json"]
+        out += [json.dumps(example, indent=1, ensure_ascii=False), "```", ""]
+    notes = results.get("notes", [])
+    if notes:
+        out += ["## Notes", "", *[f"- {note}" for note in notes], ""]
+    return "\n".join(out)

@@ -1,0 +1,33 @@
+"""Fixtures of the tap tests (helpers live in tap_helpers.py, importable by name)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tap_helpers import ACCEPTANCE
+
+
+@pytest.fixture
+def acceptance_config() -> dict[str, Any]:
+    """The acceptance configuration as written, with base_dir pointing at its folder."""
+    config: dict[str, Any] = json.loads((ACCEPTANCE / "tap-config.json").read_text())
+    config["base_dir"] = str(ACCEPTANCE)
+    return config
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[dict[str, Any]], Path]:
+    def write(config: dict[str, Any]) -> Path:
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(config))
+        return path
+
+    return write

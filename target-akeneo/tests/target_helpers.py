@@ -1,0 +1,127 @@
+"""Shared test helpers: acceptance data as Singer messages, a PIM structure from catalog.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from target_akeneo.structure import Attribute, PimStructure
+
+REPO = Path(__file__).resolve().parents[2]
+ACCEPTANCE = REPO / "tests" / "data" / "acceptance"
+CATALOG = ACCEPTANCE / "catalog.json"
+MAPPING_FILE = ACCEPTANCE / "mapping.yml"
+EXPECTED = ACCEPTANCE / "expected.json"
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "sku": {"type": "string"},
+        "erp_id": {"type": ["integer", "null"]},
+        "status": {"type": ["string", "null"]},
+        "ean": {"type": ["string", "null"]},
+        "group": {"type": ["string", "null"]},
+        "name": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+        "description": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+        "weight": {"type": ["number", "null"]},
+        "weight_unit": {"type": ["string", "null"]},
+        "prices": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "properties": {"amount": {"type": "number"}, "currency": {"type": "string"}},
+            },
+        },
+        "color": {"type": ["string", "null"]},
+        "categories": {"type": ["array", "null"], "items": {"type": "string"}},
+        "waterproof": {"type": ["boolean", "null"]},
+        "release_date": {"type": ["string", "null"], "format": "date"},
+        "updated_at": {"type": ["string", "null"], "format": "date-time"},
+        "_sdc_source_file": {"type": ["string", "null"]},
+        "_sdc_source_line": {"type": ["integer", "null"]},
+        "_sdc_modified_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+
+_SDC = {"_sdc_source_file": "erp-products.xml", "_sdc_modified_at": "2026-11-21T23:00:00+00:00"}
+
+ACCEPTANCE_RECORDS: list[dict[str, Any]] = [
+    {
+        "sku": "SKU-100234", "erp_id": 100234, "status": "active", "ean": "4006381333931",
+        "group": "SHOES", "name": {"en": "Trail runner", "de": "Trailläufer"},
+        "description": {"en": "Lightweight trail running shoe & more."},
+        "weight": 0.82, "weight_unit": "kg",
+        "prices": [{"amount": 129.90, "currency": "EUR"}, {"amount": 139.00, "currency": "USD"}],
+        "color": "RD", "categories": ["shoes_running", "summer_2026"], "waterproof": True,
+        "release_date": "2026-03-01", "updated_at": "2026-11-21T17:04:00+00:00",
+        "_sdc_source_line": 4, **_SDC,
+    },
+    {
+        "sku": "SKU-100235", "erp_id": 100235, "status": "inactive", "ean": "4006381333948",
+        "group": "TSHIRT", "name": {"en": "Merino tee"},
+        "description": {"en": "Soft merino wool T-shirt."}, "weight": 180.0, "weight_unit": "g",
+        "prices": [{"amount": 49.00, "currency": "EUR"}], "color": "BL",
+        "categories": ["summer_2026"], "waterproof": False, "release_date": "2026-04-15",
+        "updated_at": "2026-11-21T18:10:00+00:00", "_sdc_source_line": 19, **_SDC,
+    },
+    {
+        "sku": "SKU-100236", "erp_id": 100236, "status": "active", "ean": None, "group": "CAPS",
+        "name": {"en": "Sun cap", "de": "Sonnenkappe"}, "description": None,
+        "weight": 95.0, "weight_unit": "g", "prices": [{"amount": 19.90, "currency": "EUR"}],
+        "color": "GR", "categories": [], "waterproof": None, "release_date": None,
+        "updated_at": "2026-11-21T19:00:00+00:00", "_sdc_source_line": 33, **_SDC,
+    },
+    {
+        "sku": "SKU-100237", "erp_id": 100237, "status": "active", "ean": "4006381333955",
+        "group": "SHOES", "name": {"en": "Mystery shoe"}, "weight": 1.10, "weight_unit": "kg",
+        "prices": [{"amount": 99.00, "currency": "EUR"}], "color": "PURPLE",
+        "categories": ["shoes_running"], "updated_at": "2026-11-21T20:00:00+00:00",
+        "_sdc_source_line": 46, **_SDC,
+    },
+]  # fmt: skip
+
+
+def singer_lines(
+    records: list[dict[str, Any]], stream: str = "products", state: dict[str, Any] | None = None
+) -> str:
+    """SCHEMA + RECORD lines + one STATE, as a tap would emit them."""
+    lines = [{"type": "SCHEMA", "stream": stream, "schema": SCHEMA, "key_properties": ["sku"]}]
+    lines += [{"type": "RECORD", "stream": stream, "record": record} for record in records]
+    lines.append({"type": "STATE", "value": state or {"bookmarks": {stream: {"done": True}}}})
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+
+
+def acceptance_mapping() -> dict[str, Any]:
+    return dict(yaml.safe_load(MAPPING_FILE.read_text(encoding="utf-8")))
+
+
+def catalog() -> dict[str, Any]:
+    return dict(json.loads(CATALOG.read_text(encoding="utf-8")))
+
+
+def expected() -> dict[str, Any]:
+    return dict(json.loads(EXPECTED.read_text(encoding="utf-8")))
+
+
+def structure_from_catalog(units: dict[str, frozenset[str]] | None = None) -> PimStructure:
+    """The PimStructure the target would read from a sandbox seeded with catalog.json."""
+    data = catalog()
+    pim = PimStructure()
+    for item in data["attributes"]:
+        attribute = Attribute.from_api(item)
+        pim.attributes[attribute.code] = attribute
+        if attribute.type in ("pim_catalog_simpleselect", "pim_catalog_multiselect"):
+            pim.options[attribute.code] = set()
+    pim.identifier_attribute = "sku"
+    pim.known_attribute_codes = set(pim.attributes)
+    pim.channels = {c["code"]: frozenset(c["locales"]) for c in data["channels"]}
+    pim.locales = {loc["code"]: loc["enabled"] for loc in data["locales"]}
+    pim.currencies = {cur["code"]: cur["enabled"] for cur in data["currencies"]}
+    pim.families = {f["code"] for f in data["families"]}
+    for option in data["attribute_options"]:
+        pim.options[option["attribute"]].add(option["code"])
+    pim.metric_units = units or {"Weight": frozenset({"KILOGRAM", "GRAM", "MILLIGRAM"})}
+    return pim

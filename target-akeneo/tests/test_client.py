@@ -1,0 +1,247 @@
+"""Unit tests of AkeneoClient against a scripted transport (no network, no real sleeping)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+from requests.adapters import BaseAdapter
+
+from target_akeneo.client import AkeneoClient
+from target_akeneo.errors import ApiError, AuthenticationError, PimConnectionError
+from target_akeneo.settings import Credentials
+
+CREDS = Credentials("cid", "csecret-XYZ", "user", "pw-XYZ")
+Handler = Callable[[requests.PreparedRequest], "tuple[int, dict[str, str], Any] | Exception"]
+
+
+class ScriptedAdapter(BaseAdapter):
+    """Answers each request with the handler's (status, headers, body) or raises its exception."""
+
+    def __init__(self, handler: Handler) -> None:
+        super().__init__()
+        self.handler = handler
+        self.seen: list[requests.PreparedRequest] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        self.seen.append(request)
+        outcome = self.handler(request)
+        if isinstance(outcome, Exception):
+            raise outcome
+        status, headers, body = outcome
+        response = requests.Response()
+        response.status_code = status
+        response.headers.update(headers)
+        response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        response.url = request.url or ""
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def make_client(handler: Handler, **kwargs: Any) -> tuple[AkeneoClient, ScriptedAdapter, Clock]:
+    adapter = ScriptedAdapter(handler)
+    clock = Clock()
+    session = requests.Session()
+    client = AkeneoClient(
+        "http://pim.test",
+        CREDS,
+        session=session,
+        sleep=clock.sleep,
+        clock=lambda: clock.now,
+        rand=lambda: 0.5,
+        backoff_base=1.0,
+        backoff_max=8.0,
+        **kwargs,
+    )
+    session.mount("http://", adapter)
+    return client, adapter, clock
+
+
+def token_body(n: int, expires_in: int = 3600) -> dict[str, Any]:
+    return {"access_token": f"tok{n}", "refresh_token": f"ref{n}", "expires_in": expires_in}
+
+
+def test_password_grant_uses_basic_auth_and_json() -> None:
+    def handler(req: requests.PreparedRequest) -> Any:
+        if req.url and req.url.endswith("/token"):
+            return 200, {}, token_body(1)
+        assert req.headers["Authorization"] == "Bearer tok1"
+        return 200, {}, {"_embedded": {"items": [{"code": "a"}]}, "_links": {}}
+
+    client, adapter, _ = make_client(handler)
+    assert [item["code"] for item in client.iter_items("/api/rest/v1/channels")] == ["a"]
+    token_request = adapter.seen[0]
+    assert token_request.headers["Authorization"].startswith("Basic ")
+    assert json.loads(token_request.body or b"") == {
+        "grant_type": "password",
+        "username": "user",
+        "password": "pw-XYZ",
+    }
+
+
+def test_wrong_credentials_give_akeneos_message_without_secret() -> None:
+    message = 'Parameter "client_id" is missing or does not match any client, or secret is invalid'
+    client, _, _ = make_client(lambda req: (422, {}, {"code": 422, "message": message}))
+    with pytest.raises(AuthenticationError) as caught:
+        client.authenticate()
+    assert message in str(caught.value)
+    assert "XYZ" not in str(caught.value)
+
+
+def test_pagination_follows_next_links() -> None:
+    pages = {
+        "http://pim.test/api/rest/v1/locales?limit=100": {
+            "_embedded": {"items": [{"code": "en_US"}]},
+            "_links": {"next": {"href": "http://pim.test/api/rest/v1/locales?page=2&limit=100"}},
+        },
+        "http://pim.test/api/rest/v1/locales?page=2&limit=100": {
+            "_embedded": {"items": [{"code": "de_DE"}]},
+            "_links": {},
+        },
+    }
+
+    def handler(req: requests.PreparedRequest) -> Any:
+        if req.url and req.url.endswith("/token"):
+            return 200, {}, token_body(1)
+        return 200, {}, pages[req.url or ""]
+
+    client, _, _ = make_client(handler)
+    codes = [i["code"] for i in client.iter_items("/api/rest/v1/locales", {"limit": "100"})]
+    assert codes == ["en_US", "de_DE"]
+
+
+def test_retries_429_honouring_retry_after_then_backs_off_without_it() -> None:
+    answers = iter(
+        [
+            (429, {"Retry-After": "5"}, {"code": 429, "message": "slow down"}),
+            (429, {}, {"code": 429, "message": "slow down"}),
+            (503, {}, {"message": "unavailable"}),
+            requests.ConnectionError("reset by peer"),
+            requests.ReadTimeout("slow"),
+            (200, {}, {"_embedded": {"items": []}, "_links": {}}),
+        ]
+    )
+
+    def handler(req: requests.PreparedRequest) -> Any:
+        if req.url and req.url.endswith("/token"):
+            return 200, {}, token_body(1)
+        return next(answers)
+
+    client, _, clock = make_client(handler)
+    client.authenticate()
+    client._connected = True
+    assert list(client.iter_items("/api/rest/v1/channels")) == []
+    # Retry-After 5 is a floor; then equal-jitter backoff 1*0.75, 2*0.75, 4*0.75, 8*0.75.
+    assert clock.sleeps == [5.0, 1.5, 3.0, 6.0, 6.0]
+    assert client.counters.retries == 5
+
+
+def test_retries_are_bounded() -> None:
+    def handler(req: requests.PreparedRequest) -> Any:
+        if req.url and req.url.endswith("/token"):
+            return 200, {}, token_body(1)
+        return 500, {}, {"message": "boom"}
+
+    client, _, clock = make_client(handler, max_retries=3)
+    with pytest.raises(ApiError) as caught:
+        client.get_json("/api/rest/v1/channels")
+    assert caught.value.exhausted
+    assert caught.value.status_code == 500
+    assert len(clock.sleeps) == 3
+
+
+def test_401_refreshes_then_falls_back_to_password_grant() -> None:
+    grants: list[str] = []
+
+    def handler(req: requests.PreparedRequest) -> Any:
+        if req.url and req.url.endswith("/token"):
+            body = json.loads(req.body or b"")
+            grants.append(body["grant_type"])
+            if body["grant_type"] == "refresh_token":
+                return 422, {}, {"code": 422, "message": "Refresh token is invalid or has expired"}
+            return 200, {}, token_body(len(grants))
+        if req.headers["Authorization"] == "Bearer tok1":
+            return 401, {}, {"code": 401, "message": "The access token provided has expired."}
+        return 200, {}, {"ok": True}
+
+    client, _, _ = make_client(handler)
+    assert client.get_json("/api/rest/v1/channels") == {"ok": True}
+    assert grants == ["password", "refresh_token", "password"]
+
+
+def test_token_is_refreshed_proactively_before_expiry() -> None:
+    grants: list[str] = []
+
+    def handler(req: requests.PreparedRequest) -> Any:
+        if req.url and req.url.endswith("/token"):
+            grants.append(json.loads(req.body or b"")["grant_type"])
+            return 200, {}, token_body(len(grants), expires_in=100)
+        return 200, {}, {}
+
+    client, _, clock = make_client(handler)
+    client.get_json("/api/rest/v1/channels")
+    clock.now = 85.0  # within the last fifth of the token's life
+    client.get_json("/api/rest/v1/channels")
+    assert grants == ["password", "refresh_token"]
+
+
+def test_connection_refused_at_start_names_the_url() -> None:
+    client = AkeneoClient("http://127.0.0.1:9", CREDS, max_retries=0, timeout=2)
+    with pytest.raises(
+        PimConnectionError, match=r"cannot connect to the PIM at http://127\.0\.0\.1:9"
+    ):
+        client.authenticate()
+
+
+def test_collection_patch_reads_every_line_with_code_fallback() -> None:
+    body = b"\n".join(
+        [
+            b'{"line":1,"identifier":"a","status_code":201}',
+            b'{"line":2,"identifier":"b","code":422,"message":"bad"}',
+            b'{"line":3,"identifier":"c","status_code":204}',
+        ]
+    )
+
+    def handler(req: requests.PreparedRequest) -> Any:
+        if req.url and req.url.endswith("/token"):
+            return 200, {}, token_body(1)
+        assert req.headers["Content-Type"] == "application/vnd.akeneo.collection+json"
+        assert req.body == b'{"a":1}\n{"b":1}\n{"c":1}'
+        return 200, {}, body
+
+    client, _, _ = make_client(handler)
+    results = client.patch_collection("/api/rest/v1/products", [b'{"a":1}', b'{"b":1}', b'{"c":1}'])
+    assert [(r.line, r.status_code, r.message) for r in results] == [
+        (1, 201, ""),
+        (2, 422, "bad"),
+        (3, 204, ""),
+    ]
+    assert client.counters.product_requests == 1
+
+
+def test_option_requests_are_throttled_to_three_per_second() -> None:
+    def handler(req: requests.PreparedRequest) -> Any:
+        if req.url and req.url.endswith("/token"):
+            return 200, {}, token_body(1)
+        return 200, {}, b'{"line":1,"code":"x","status_code":201}'
+
+    client, _, clock = make_client(handler)
+    for _ in range(4):
+        client.patch_options("color", [b'{"code":"x"}'])
+    assert clock.sleeps == [1.0]

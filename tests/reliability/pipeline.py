@@ -1,0 +1,117 @@
+"""Driving the Meltano pipeline of a scenario: settings, state, logs and the target process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from akeneo_sandbox.testing import SandboxProcess
+from tests.reliability.leaks import Credentials, LeakScanner
+from tests.support import MELTANO, ROOT, MeltanoProject, base_env
+
+STATE_ID = "dev:tap-erp-xml-to-target-akeneo"
+LOG_ROOT = ROOT / ".meltano" / "logs"
+# Fast, bounded retries so fault scenarios finish quickly; still several tries per request.
+FAST_RETRIES = {
+    "TARGET_AKENEO_MAX_RETRIES": "8",
+    "TARGET_AKENEO_BACKOFF_BASE": "0.05",
+    "TARGET_AKENEO_BACKOFF_MAX": "0.5",
+}
+
+
+def point_at(project: MeltanoProject, sandbox: SandboxProcess, creds: Credentials) -> None:
+    """Send the target to this sandbox with this scenario's unique credentials."""
+    project.env.update(
+        TARGET_AKENEO_BASE_URL=sandbox.base_url,
+        TARGET_AKENEO_CLIENT_ID=creds.client_id,
+        TARGET_AKENEO_SECRET=creds.secret,
+        TARGET_AKENEO_USERNAME=creds.username,
+        TARGET_AKENEO_PASSWORD=creds.password,
+        **FAST_RETRIES,
+    )
+
+
+def read_files(project: MeltanoProject, files: list[Path]) -> None:
+    """Make the tap read exactly these export files."""
+    project.env["TAP_ERP_XML_FILES"] = json.dumps([str(f) for f in files])
+
+
+def state(project: MeltanoProject) -> dict[str, Any]:
+    """The pipeline's saved Meltano state (empty when nothing was saved)."""
+    result = project.run("state", "get", STATE_ID, timeout=120)
+    text = result.stdout.strip()
+    if result.returncode != 0 or not text:
+        return {}
+    start = text.find("{")
+    loaded = json.loads(text[start:]) if start >= 0 else {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def file_bookmarks(saved: dict[str, Any]) -> dict[str, str]:
+    """`file -> mtime` the tap's bookmark claims as completely read (and delivered)."""
+    singer_state = saved.get("singer_state", saved)
+    stream = singer_state.get("bookmarks", {}).get("products", {})
+    files = stream.get("files", {})
+    return dict(files) if isinstance(files, dict) else {}
+
+
+def meltano_logs(since: float) -> list[Path]:
+    """Meltano's own run logs written since `since` (epoch seconds)."""
+    if not LOG_ROOT.is_dir():
+        return []
+    return [p for p in LOG_ROOT.rglob("*.log") if p.is_file() and p.stat().st_mtime >= since]
+
+
+def collect(
+    leaks: LeakScanner,
+    project: MeltanoProject,
+    since: float,
+    outputs: list[tuple[str, str]] | None = None,
+) -> None:
+    """Everything a pipeline run left behind, for the secret scan."""
+    for label, text in outputs or []:
+        leaks.add_text(label, text)
+    leaks.add_files([project.run_report, project.dead_letter, *meltano_logs(since)])
+
+
+def start_run(project: MeltanoProject, out: Path, err: Path) -> subprocess.Popen[bytes]:
+    """Start `meltano run tap-erp-xml target-akeneo` in the background, output to files."""
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        return subprocess.Popen(
+            [str(MELTANO), "run", "tap-erp-xml", "target-akeneo"],
+            cwd=ROOT,
+            env={**base_env(), **project.env},
+            stdout=stdout,
+            stderr=stderr,
+        )
+
+
+def find_target(parent: subprocess.Popen[bytes], timeout: float = 120) -> psutil.Process:
+    """The `target-akeneo` process among the descendants of a running `meltano run`."""
+    deadline = time.monotonic() + timeout
+    root = psutil.Process(parent.pid)
+    while time.monotonic() < deadline:
+        assert parent.poll() is None, "meltano exited before target-akeneo started"
+        for child in root.children(recursive=True):
+            try:
+                if child.name() == "target-akeneo" or any(
+                    part.endswith("/target-akeneo") for part in child.cmdline()[:2]
+                ):
+                    return child
+            except psutil.NoSuchProcess:
+                continue
+        time.sleep(0.05)
+    raise AssertionError("target-akeneo never started under meltano run")
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)

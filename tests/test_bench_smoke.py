@@ -1,0 +1,99 @@
+"""The benchmark harness at its smoke size: every section runs and reports sane figures.
+
+Benchmarks are not tests: no timing is asserted here, only that each section measured
+something, that the PIM load figures are consistent, and that RESULTS.md was written
+to the temporary location, never over bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "bench" / "run.py"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    out = tmp_path_factory.mktemp("bench-smoke")
+    committed = ROOT / "bench" / "RESULTS.md"
+    before = committed.read_bytes() if committed.exists() else None
+    result = subprocess.run(
+        [sys.executable, str(RUN), "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    after = committed.read_bytes() if committed.exists() else None
+    assert after == before, "the smoke run must not touch bench/RESULTS.md"
+    return json.loads(result.stdout.strip().splitlines()[-1]), out
+
+
+def test_tap_section_measures_the_tap_and_the_bare_loop(
+    smoke: tuple[dict[str, Any], Path],
+) -> None:
+    summary, _ = smoke
+    [row] = summary["tap"]
+    assert row["records"] == row["size"] == 300
+    assert row["tap_rps"] > 0
+    assert row["lxml_eps"] > 0
+    assert row["ratio"] > 0
+    assert row["tap_peak_mb"] > 0
+
+
+def test_target_section_counts_pim_requests(smoke: tuple[dict[str, Any], Path]) -> None:
+    summary, _ = smoke
+    [row] = summary["target"]
+    assert row["products"] == 300
+    assert row["target_pps"] > 0
+    assert row["bare_pps"] > 0
+    assert 1 <= row["requests_per_100"] <= 2
+    assert row["bare_requests"] == 3
+    assert row["structure_requests"] > 0
+    assert row["rerun_product_requests"] == 0
+    assert row["cpu_ms_per_product"] > 0
+
+
+def test_end_to_end_section_samples_every_process(smoke: tuple[dict[str, Any], Path]) -> None:
+    summary, _ = smoke
+    row = summary["e2e"]
+    assert row["products"] == 300
+    assert row["seconds"] > 0
+    assert row["meltano_peak_mb"] > 0
+    assert row["tap_peak_mb"] > 0
+    assert row["target_peak_mb"] > 0
+
+
+def test_scaling_and_sandbox_sections(smoke: tuple[dict[str, Any], Path]) -> None:
+    summary, _ = smoke
+    assert [r["size"] for r in summary["scaling"]["tap"]] == [100, 300]
+    assert all(r["seconds"] > 0 and r["peak_mb"] > 0 for r in summary["scaling"]["tap"])
+    assert all(r["seconds"] > 0 for r in summary["scaling"]["target"])
+    assert summary["sandbox"]["start_seconds"] > 0
+    assert summary["sandbox"]["patch100_ms"] > 0
+
+
+def test_results_file_has_every_section_and_a_verdict_per_target(
+    smoke: tuple[dict[str, Any], Path],
+) -> None:
+    summary, out = smoke
+    results = Path(summary["results"])
+    assert results.parent == out
+    text = results.read_text(encoding="utf-8")
+    for heading in ("## Tap", "## Target", "## End to end", "## Scaling", "## Sandbox"):
+        assert heading in text
+    assert summary["checks"]
+    for check in summary["checks"]:
+        assert f"| {check['what']} |" in text
+        assert ("PASS" if check["passed"] else "MISS") in text
