@@ -80,7 +80,10 @@ class RecordReader:
                 _refuse_external_entities(parser.root, name)
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (0, 0)
-            raise XmlError(f"{name}:{line}:{column}: {_reason(exc)}") from None
+            reason = _reason(exc)
+            if line == 0:
+                line, column, reason = 1, 1, f"empty document ({reason})"
+            raise XmlError(f"{name}:{line}:{column}: {reason}") from None
 
 
 def _refuse_external_entities(elem: Element, name: str) -> None:
