@@ -67,6 +67,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "packages": versions,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
     }
 
 
@@ -327,7 +328,8 @@ def render(results: dict[str, Any], found: list[Check], commands: list[str]) -> 
         "# Benchmark results",
         "",
         f"Measured {meta['date']} on {meta['cpu']}, {meta['cores']} cores, {meta['ram_gb']} GB "
-        f"RAM, {meta['os']}, Python {meta['python']}.",
+        f"RAM, {meta['os']}, Python {meta['python']}; load average (1/5/15 min) at the end: "
+        f"{meta.get('load_average', 'not recorded')}.",
         f"Packages: {packages}.",
         "",
         f"Written by `bench/run.py`; do not edit by hand. Raw figures: `{results['raw']}`.",

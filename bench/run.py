@@ -158,9 +158,9 @@ def notes(plan: Plan) -> list[str]:
     return found
 
 
-def commands(plan: Plan) -> list[str]:
+def commands(smoke: bool) -> list[str]:
     """The commands behind the figures."""
-    flag = " --smoke" if plan.smoke else ""
+    flag = " --smoke" if smoke else ""
     return [
         f"bash bench/run.sh{flag}    # = bash scripts/bootstrap.sh; .venv/bin/python bench/run.py",
         "python bench/generate.py bench/out/erp-<N>-seed7.xml --products <N> --seed 7",
@@ -238,11 +238,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--results", type=Path, help="where to write RESULTS.md")
     parser.add_argument("--meltano-install", action="store_true", help="force meltano install")
     parser.add_argument("--no-profile", action="store_true", help="do not profile misses")
+    parser.add_argument("--from-json", type=Path, help="only re-render a results.json")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.from_json:
+        return rerender(args.from_json, args.results or BENCH / "RESULTS.md")
     plan = SMOKE if args.smoke else FULL
     if args.reps:
         plan = replace(plan, reps=args.reps, reps_large=args.reps_large or args.reps)
@@ -265,12 +268,24 @@ def main(argv: list[str] | None = None) -> int:
     raw = out / "results.json"
     results["raw"] = str(raw.relative_to(ROOT) if raw.is_relative_to(ROOT) else raw)
     results_path.write_text(
-        report.render(results, [report.Check(**c) for c in results["checks"]], commands(plan)),
+        report.render(
+            results, [report.Check(**c) for c in results["checks"]], commands(plan.smoke)
+        ),
         encoding="utf-8",
     )
     raw.write_text(json.dumps(results, indent=2), encoding="utf-8")
     log(f"wrote {results_path}")
     print(json.dumps(_summary(results, results_path)))
+    return 0
+
+
+def rerender(raw: Path, results_path: Path) -> int:
+    """Write RESULTS.md again from a results.json, measuring nothing."""
+    results = json.loads(raw.read_text(encoding="utf-8"))
+    found = [report.Check(**c) for c in results["checks"]]
+    text = report.render(results, found, commands(bool(results["plan"]["smoke"])))
+    results_path.write_text(text, encoding="utf-8")
+    log(f"wrote {results_path} from {raw}")
     return 0
 
 

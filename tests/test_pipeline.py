@@ -60,7 +60,7 @@ def test_acceptance_run_then_incremental_rerun(
 
     assert second.returncode == 0, second.stderr[-4000:]
     assert product_requests(acceptance_sandbox.stats()) == writes_after_first
-    assert re.search(r"files read: 0\b", second.stderr), second.stderr[-4000:]
+    assert re.search(r"\b0 files read, 1 files unchanged", second.stderr), second.stderr[-4000:]
     report = json.loads(project.run_report.read_text(encoding="utf-8"))
     assert report["received"] == 0
 

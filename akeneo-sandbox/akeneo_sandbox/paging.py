@@ -38,7 +38,7 @@ def read_page(request: Request) -> Page:
     limit = _positive(request, "limit", 10)
     if limit > MAX_LIMIT:
         raise ApiError(422, f"You cannot request more than {MAX_LIMIT} items.")
-    with_count = request.query_params.get("with_count", "false").lower()
+    with_count = request.query_params.get("with_count", "false")
     if with_count not in ("true", "false"):
         raise ApiError(
             422,

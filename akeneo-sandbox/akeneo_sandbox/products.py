@@ -258,9 +258,10 @@ class ProductService:
         catalog = self.catalog()
         Updater(catalog, ANCHOR_CODE).apply(product, body)
         product["identifier"] = identifier
-        product["values"][catalog.identifier_attribute()] = [
-            {"locale": None, "scope": None, "data": identifier}
-        ]
+        # Akeneo 7 lists the identifier value first, as `values.<identifier attribute>`.
+        code = catalog.identifier_attribute()
+        others = {k: v for k, v in product["values"].items() if k != code}
+        product["values"] = {code: [{"locale": None, "scope": None, "data": identifier}], **others}
         return self._finish(existing, product, catalog)
 
     def upsert_uuid(self, uuid: str, body: object, create_only: bool = False) -> int:

@@ -120,6 +120,10 @@ class Store:
                 (kind, key, kind, json.dumps(doc)),
             )
 
+    def delete_item(self, kind: str, key: str) -> None:
+        with self.lock:
+            self._db.execute("DELETE FROM structure WHERE kind = ? AND key = ?", (kind, key))
+
     # --- products --------------------------------------------------------------------------
 
     def product_by_identifier(self, identifier: str) -> Doc | None:
@@ -189,14 +193,14 @@ class Store:
         self, query: Query, order_by: str, limit: int, offset: int = 0, after: str | None = None
     ) -> list[Doc]:
         """Products matching `query`, ordered by the `order_by` column, after a key or offset."""
+        # SQL fragments come only from search.py's fixed clauses; client values are bound.
+        if order_by not in ("identifier", "uuid"):
+            raise ValueError(f"cannot order products by {order_by!r}")
         where, params = query.where, query.params
         if after is not None:
             where = f"({where}) AND {order_by} > ?"
             params = (*params, after)
-        sql = (
-            f"SELECT doc FROM products WHERE {where} "  # noqa: S608
-            f"ORDER BY {order_by} LIMIT ? OFFSET ?"
-        )
+        sql = f"SELECT doc FROM products WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?"  # noqa: S608
         with self.lock:
             rows = self._db.execute(sql, (*params, limit, offset)).fetchall()
         return [_loads(row[0]) for row in rows]

@@ -113,6 +113,11 @@ def write_item(
     return 201 if existing is None else 204
 
 
+def delete_item(state: Sandbox, kind: str, code: str) -> None:
+    state.catalog.items[kind].pop(code, None)
+    state.store.delete_item(kind, code)
+
+
 def write_lines(
     state: Sandbox, kind: str, body: bytes, attribute: str | None
 ) -> list[dict[str, Any]]:

@@ -104,7 +104,7 @@ class SandboxProcess:
 
     def start(self) -> SandboxProcess:
         if self._stderr is None:
-            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as self
+            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self._process = subprocess.Popen(
             self.command(), stdout=subprocess.DEVNULL, stderr=self._stderr, env=env

@@ -69,11 +69,15 @@ def test_refresh_rotates_and_old_refresh_token_is_refused(client: TestClient) ->
     assert again.status_code == 422
     assert again.json()["message"] == "Refresh token is invalid or has expired"
     empty = post_token(client, {"grant_type": "refresh_token"})
-    assert empty.json()["message"] == 'Parameter "grant_type" or "refresh_token" is missing or empty'
+    assert (
+        empty.json()["message"] == 'Parameter "grant_type" or "refresh_token" is missing or empty'
+    )
 
 
 def test_wrong_content_type_and_oversized_body(client: TestClient) -> None:
-    xml = client.post(TOKEN, content="<x/>", headers={"Content-Type": "application/xml"}, auth=CLIENT)
+    xml = client.post(
+        TOKEN, content="<x/>", headers={"Content-Type": "application/xml"}, auth=CLIENT
+    )
     assert xml.status_code == 415
     assert xml.json()["message"] == (
         '"application/xml" in "Content-Type" header is not valid. '

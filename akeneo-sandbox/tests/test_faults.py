@@ -21,8 +21,12 @@ def test_parse_faults_keeps_known_kinds() -> None:
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("418=0.1", "'418=0.1' is not KIND=PROBABILITY"), ("500=2", "between 0 and 1"),
-     ("429=0.6,500=0.6", "more than 1"), ("slow", "is not KIND=PROBABILITY")],
+    [
+        ("418=0.1", "'418=0.1' is not KIND=PROBABILITY"),
+        ("500=2", "between 0 and 1"),
+        ("429=0.6,500=0.6", "more than 1"),
+        ("slow", "is not KIND=PROBABILITY"),
+    ],
 )
 def test_parse_faults_errors_name_the_flag(text: str, fragment: str) -> None:
     with pytest.raises(SettingsError, match="--faults") as error:
@@ -46,11 +50,19 @@ def test_status_faults_answer_before_the_handler(status: int) -> None:
         assert response.status_code == status
         assert response.json()["code"] == status
         if status == 429:
-            assert response.json()["message"] == "You have exceeded the limit of API requests per second."  # noqa: E501
+            assert (
+                response.json()["message"]
+                == "You have exceeded the limit of API requests per second."
+            )
         stats = client.get("/sandbox/stats").json()
         assert stats["faults_injected"] == {str(status): 1}
         assert stats["products_written"] == 0
-        assert {"method": "PATCH", "route": "/api/rest/v1/products/{code}", "status": status, "count": 1} in stats["requests"]  # noqa: E501
+        assert {
+            "method": "PATCH",
+            "route": "/api/rest/v1/products/{code}",
+            "status": status,
+            "count": 1,
+        } in stats["requests"]
 
 
 def test_retry_after_is_sent_on_about_half_of_the_429s() -> None:

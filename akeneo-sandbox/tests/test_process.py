@@ -16,7 +16,9 @@ from .conftest import CATALOG, COLLECTION
 pytestmark = pytest.mark.slow
 
 
-def patch_batch(pim: SandboxProcess, lines: list[dict[str, object]], timeout: float = 10) -> requests.Response:  # noqa: E501
+def patch_batch(
+    pim: SandboxProcess, lines: list[dict[str, object]], timeout: float = 10
+) -> requests.Response:
     return requests.patch(
         f"{pim.base_url}/api/rest/v1/products",
         data="\n".join(json.dumps(line) for line in lines),
@@ -31,11 +33,14 @@ def test_token_batch_stats_and_reset() -> None:
         response = patch_batch(pim, [{"identifier": f"R-{i}"} for i in range(3)])
         assert [json.loads(line)["status_code"] for line in response.text.split("\n")] == [201] * 3
         assert [p["identifier"] for p in pim.all_products()] == ["R-0", "R-1", "R-2"]
-        assert pim.get_product("R-1") is not None and pim.get_product("nope") is None
+        assert pim.get_product("R-1") is not None
+        assert pim.get_product("nope") is None
         stats = pim.stats()
-        assert stats["products_written"] == 3 and stats["products_total"] == 3
+        assert stats["products_written"] == 3
+        assert stats["products_total"] == 3
         pim.reset()
-        assert pim.stats()["products_total"] == 0 and pim.all_products() == []
+        assert pim.stats()["products_total"] == 0
+        assert pim.all_products() == []
 
 
 def test_short_token_ttl_expires() -> None:
@@ -50,7 +55,9 @@ def test_short_token_ttl_expires() -> None:
 def test_dropped_connection_is_a_connection_error() -> None:
     with SandboxProcess(catalog=CATALOG, faults="reset=1") as pim:
         for _ in range(4):
-            with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+            with pytest.raises(
+                (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+            ):
                 requests.get(f"{pim.base_url}/api/rest/v1/families", timeout=5)
         stats = pim.stats()
         assert stats["faults_injected"] == {"reset": 4}
@@ -68,7 +75,8 @@ def test_slow_answer_passes_a_short_client_timeout_but_the_write_happens() -> No
                 timeout=0.5,
             )
         product = pim.get_product("SLOW")
-        assert product is not None and product["enabled"] is False
+        assert product is not None
+        assert product["enabled"] is False
         assert pim.stats()["faults_injected"]["slow"] >= 3
 
 
@@ -86,4 +94,6 @@ def test_bad_flag_fails_with_one_line() -> None:
     pim = SandboxProcess(catalog=CATALOG, faults="429=2")
     with pytest.raises(RuntimeError) as error:
         pim.start()
-    assert "akeneo-sandbox: error: --faults: 429 needs a probability between 0 and 1" in str(error.value)  # noqa: E501
+    assert "akeneo-sandbox: error: --faults: 429 needs a probability between 0 and 1" in str(
+        error.value
+    )

@@ -9,7 +9,7 @@ call) - each more than the whole dispatch per child. Deeper steps use ``iterchil
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NoReturn, TypeAlias
 
 from lxml import etree
@@ -45,6 +45,16 @@ def iter_matches(elem: Element, steps: tuple[str, ...]) -> Iterator[Element]:
             yield from iter_matches(child, rest)
         else:
             yield child
+
+
+def _matcher(steps: tuple[str, ...]) -> Callable[[Element], Iterable[Element]]:
+    """Fast paths for the usual zero or one step; a generator walk for deeper paths."""
+    if not steps:
+        return lambda node: (node,)
+    if len(steps) == 1 and steps[0] != "*":
+        tag = steps[0]
+        return lambda node: node.iterchildren(tag)
+    return lambda node: iter_matches(node, steps)
 
 
 def _is_plain(step: str) -> bool:
@@ -159,27 +169,19 @@ class FieldCompiler:
         name = spec.name
         rest = path.steps[1:]
         if spec.key is not None:
-            keyed = self._keyed(spec, Path(rest, path.attribute), name)
-
-            def keyed_part(child: Element, record: dict[str, Any]) -> None:
-                part = keyed(child)
-                if part:
-                    current = record[name]
-                    if current is None:
-                        record[name] = part
-                    else:
-                        current.update(part)
-
-            return keyed_part
+            return self._keyed_child(spec, Path(rest, path.attribute))
         if spec.type == "array":
             value = self._node_value(spec, name)
+            nodes_of = _matcher(rest)
 
             def items(child: Element, record: dict[str, Any]) -> None:
                 current = record[name]
                 if current is None:
                     current = record[name] = []
-                nodes = iter_matches(child, rest) if rest else (child,)
-                current.extend(item for item in map(value, nodes) if item is not None)
+                for node in nodes_of(child):
+                    item = value(node)
+                    if item is not None:
+                        current.append(item)
 
             return items
         if not rest and path.attribute is None and spec.type in SCALAR_TYPES:
@@ -194,6 +196,28 @@ class FieldCompiler:
                 record[name] = value(node)
 
         return first
+
+    def _keyed_child(self, spec: FieldSpec, rest: Path) -> Handler:
+        """Per-language texts and the like: each matching child adds one key to an object."""
+        name = spec.name
+        nodes_of = _matcher(rest.steps)
+        key_path = parse_path(spec.key or "", self._namespaces, f"{spec.setting}.key")
+        key_of = _matcher(key_path.steps)
+        key_reader = _reader(key_path.attribute, None, name, "key")
+        value = self._node_value(spec, name)
+
+        def keyed_part(child: Element, record: dict[str, Any]) -> None:
+            for node in nodes_of(child):
+                key_node = next(iter(key_of(node)), None)
+                key = None if key_node is None else key_reader(key_node)
+                if key is None:
+                    raise ConversionFailure(name, spec.key or "", f"an object keyed by {spec.key}")
+                current = record[name]
+                if current is None:
+                    current = record[name] = {}
+                current[key] = value(node)
+
+        return keyed_part
 
     def _node_value(self, spec: FieldSpec, label: str) -> Extractor:
         """How to turn one matched node into a value (scalar, array item or object)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import gzip
+import io
 import os
 import zipfile
 from collections.abc import Iterator
@@ -68,7 +69,8 @@ class FileSource:
         protocol = url.split("://", 1)[0]
         if protocol in {"s3", "s3a"}:
             s3 = self._settings.s3
-            options: dict[str, Any] = {}
+            # A tap run is one-shot: fresh listings and connections beat cached ones.
+            options: dict[str, Any] = {"skip_instance_cache": True, "use_listings_cache": False}
             if s3.aws_access_key_id:
                 options["key"] = s3.aws_access_key_id
             if s3.aws_secret_access_key:
@@ -87,7 +89,7 @@ class FileSource:
     def _sftp_options(self, url: str) -> dict[str, Any]:
         sftp = self._settings.sftp
         parts = urlsplit(url)
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"skip_instance_cache": True}
         if sftp.username and not parts.username:
             options["username"] = sftp.username
         if sftp.password and not parts.password:
@@ -104,6 +106,19 @@ class FileSource:
             options.setdefault("look_for_keys", False)
             options.setdefault("allow_agent", False)
         return options
+
+    def _url_to_fs(self, url: str) -> tuple[Any, str]:
+        """Filesystem and path of a URL; ``sftp`` is pinned to paramiko's implementation
+        (the ``sftp`` extra), whatever other package registered the protocol."""
+        options = self._storage_options(url)
+        if url.startswith("sftp://"):
+            from fsspec.implementations.sftp import SFTPFileSystem  # needs the sftp extra
+
+            kwargs = SFTPFileSystem._get_kwargs_from_urls(url)
+            kwargs.update(options)
+            return SFTPFileSystem(**kwargs), urlsplit(url).path or "/"
+        fs, path = fsspec.core.url_to_fs(url, **options)
+        return fs, path
 
     def _resolve_local(self, entry: str) -> tuple[str, str | None]:
         """Absolute path of a local entry and the base its display name is relative to."""
@@ -130,7 +145,7 @@ class FileSource:
         is_url = "://" in entry and not entry.startswith("file://")
         try:
             if is_url:
-                fs, path = fsspec.core.url_to_fs(entry, **self._storage_options(entry))
+                fs, path = self._url_to_fs(entry)
                 base = None
             else:
                 fs = self._local
@@ -154,7 +169,9 @@ class FileSource:
     def _described(
         self, fs: Any, path: str, entry: str, base: str | None, is_url: bool
     ) -> SourceFile:
-        if is_url:
+        if entry.startswith("sftp://"):
+            name = redact(f"sftp://{urlsplit(entry).netloc}{path}")
+        elif is_url:
             name = redact(fs.unstrip_protocol(path))
         elif base is not None:
             name = os.path.relpath(path, base)
@@ -207,9 +224,7 @@ def _zip_members(name: str, raw: IO[bytes]) -> Iterator[tuple[str, IO[bytes]]]:
 
 def _load_private_key(text: str, passphrase: str | None) -> Any:
     """Parse a PEM/OpenSSH private key given as text (kept in memory, never written out)."""
-    import io
-
-    import paramiko
+    import paramiko  # needs the sftp extra
 
     errors: list[str] = []
     for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):

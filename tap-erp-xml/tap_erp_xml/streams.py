@@ -88,6 +88,7 @@ class ErpXmlStream(Stream):
         self._files: list[SourceFile] | None = None
         self._all_selected: bool | None = None
         self.last_counts = SyncCounts()
+        self._max_value: Any = None
         super().__init__(tap, schema=schema, name=config.name)
         self.primary_keys = list(config.key_properties)
         self.replication_key = config.replication_key
@@ -163,12 +164,14 @@ class ErpXmlStream(Stream):
             try:
                 yield from self._read_file(source, counts, keep)
             except (XmlError, SourceError) as exc:
+                self._flush_bookmark(context)
                 if self._settings.on_malformed_file == "fail":
                     raise
                 counts.files_failed += 1
                 self.logger.warning("Skipped the rest of a broken file: %s", exc)
                 continue
             counts.files_read += 1
+            self._flush_bookmark(context)
             if source.modified is not None:
                 bookmarks[source.name] = source.modified.isoformat()
                 self.state_manager.is_flushed = False
@@ -247,6 +250,31 @@ class ErpXmlStream(Stream):
                     version=self._stream_version,
                     time_extracted=now,
                 )
+
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        """No child streams here: skip building a child context per record."""
+        return ()
+
+    def _increment_stream_state(
+        self, latest_record: dict[str, Any], *, context: Context | None = None
+    ) -> None:
+        """Keep only the running maximum per record; the SDK's bookkeeping (which keeps the
+        maximum as well, records being unsorted) runs once per file, in ``_flush_bookmark``."""
+        key = self.replication_key
+        if not key:
+            return
+        value = latest_record.get(key)
+        if value is not None and (self._max_value is None or value > self._max_value):
+            self._max_value = value
+
+    def _flush_bookmark(self, context: Context | None) -> None:
+        if self._max_value is not None and self.replication_key:
+            super()._increment_stream_state(
+                {self.replication_key: self._max_value}, context=context
+            )
+            self._max_value = None
 
     def _generic_record(self, elem: Element) -> dict[str, Any]:
         value = element_value(elem)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ def captured_stdout() -> Iterator[io.BytesIO]:
 
 def sync(config: dict[str, Any], state: dict[str, Any] | None = None) -> SyncResult:
     """Run a full sync in-process and return what the tap wrote on stdout."""
+    state = copy.deepcopy(state) if state is not None else None
     tap = TapErpXml(config=config, state=state, validate_config=True)
     with captured_stdout() as raw:
         tap.sync_all()

@@ -29,7 +29,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
@@ -48,7 +48,7 @@ def http_server() -> Iterator[tuple[str, list[str]]]:
 
 
 def corpus(tmp_path: Path, base_url: str) -> dict[str, tuple[bytes, str]]:
-    """name -> (file bytes, expected fragment of the parser's reason)."""
+    """name -> (file bytes, pattern expected in the parser's reason)."""
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)
     laughs = '<!ENTITY lol "lol">' + "".join(
@@ -62,14 +62,14 @@ def corpus(tmp_path: Path, base_url: str) -> dict[str, tuple[bytes, str]]:
                 f'<?xml version="1.0"?>\n<!DOCTYPE Export [<!ENTITY x SYSTEM "file://{secret}">]>\n'
                 + body.format("&x;")
             ).encode(),
-            "external entity",
+            "external entity|Entity 'x' not defined",
         ),
         "xxe_url.xml": (
             (
                 f'<?xml version="1.0"?>\n<!DOCTYPE Export [<!ENTITY x SYSTEM "{base_url}/x">]>\n'
                 + body.format("&x;")
             ).encode(),
-            "external entity",
+            "external entity|Entity 'x' not defined",
         ),
         "xxe_parameter.xml": (
             (
@@ -86,7 +86,9 @@ def corpus(tmp_path: Path, base_url: str) -> dict[str, tuple[bytes, str]]:
             "Entity 'ext' not defined",
         ),
         "billion_laughs.xml": (
-            (f"<?xml version='1.0'?>\n<!DOCTYPE Export [{laughs}]>\n" + body.format("&lol9;")).encode(),
+            (
+                f"<?xml version='1.0'?>\n<!DOCTYPE Export [{laughs}]>\n" + body.format("&lol9;")
+            ).encode(),
             "amplification",
         ),
         "quadratic.xml": (
@@ -145,7 +147,7 @@ def test_every_hostile_file_fails_with_one_line_and_reads_nothing(
         assert match, f"{name}: not one file:line:column line: {message!r}"
         assert match["file"] == str(path)
         assert int(match["line"]) >= 1
-        assert reason in match["reason"], f"{name}: {message}"
+        assert re.search(reason, match["reason"]), f"{name}: {message}"
         assert SECRET not in message
     assert requests == [], "the tap fetched something over the network"
 
@@ -190,17 +192,9 @@ def test_cli_prints_one_error_line_without_traceback(
         assert errors, run.stderr
         assert ONE_LINE.match(errors[-1].split(" | ")[-1].strip()), errors[-1]
         assert SECRET not in run.stdout + run.stderr
-    truncated = parse_records(tmp_path, write_config)
-    assert truncated == ["A"]
+    # Records before the truncation were delivered, then the run failed.
+    assert [r["sku"] for r in run.messages.records] == ["A"]
     assert requests == []
-
-
-def parse_records(tmp_path: Path, write_config: Any) -> list[str]:
-    """Records emitted before the truncation are delivered (then the run fails)."""
-    run = run_cli(
-        ["--config", str(write_config(_config(tmp_path / "truncated.xml")))], cwd=tmp_path
-    )
-    return [r["sku"] for r in run.messages.records]
 
 
 @pytest.mark.reliability

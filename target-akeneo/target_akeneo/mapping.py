@@ -77,6 +77,7 @@ class ValueSpec:
     unit: Source | None = None
     amount_key: str = "amount"
     currency_key: str = "currency"
+    currency_constant: str | None = None
     price_keys_set: bool = False
 
 
@@ -146,10 +147,17 @@ def _parse_value(attribute: str, raw: Any, place: str, problems: list[str]) -> V
             if isinstance(raw_unit, str)
             else _parse_source(raw_unit, f"{place}.unit", problems, SOURCE_KEYS)
         )
+    # `currency: {value: EUR}` prices a plain amount field in one fixed currency.
+    raw_currency = raw.get("currency")
+    currency_constant = None
+    if isinstance(raw_currency, Mapping) and set(raw_currency) == {"value"}:
+        currency_constant = str(raw_currency["value"])
     problems.extend(
         f"{place}.{key}: expected a string, got {raw[key]!r}"
         for key in ("locale", "scope", "amount", "currency")
-        if key in raw and not isinstance(raw[key], str)
+        if key in raw
+        and not isinstance(raw[key], str)
+        and not (key == "currency" and currency_constant is not None)
     )
     return ValueSpec(
         attribute=attribute,
@@ -159,7 +167,8 @@ def _parse_value(attribute: str, raw: Any, place: str, problems: list[str]) -> V
         scope=raw.get("scope"),
         unit=unit,
         amount_key=str(raw.get("amount", "amount")),
-        currency_key=str(raw.get("currency", "currency")),
+        currency_key=raw_currency if isinstance(raw_currency, str) else "currency",
+        currency_constant=currency_constant,
         price_keys_set="amount" in raw or "currency" in raw,
     )
 
@@ -303,6 +312,10 @@ def _check_value(spec: ValueSpec, pim: PimStructure, place: str, create_options:
         problems.append(
             f"{place}: attribute '{attribute.code}' is not a price: remove 'amount'/'currency'"
         )
+    if spec.currency_constant is not None and not pim.currencies.get(spec.currency_constant):
+        problems.append(
+            f"{place}.currency: currency '{spec.currency_constant}' is not an activated currency"
+        )
     if attribute.type in SELECT_TYPES and not create_options:
         problems.extend(
             f"{place}.map: option '{code}' does not exist for attribute '{attribute.code}'"
@@ -380,8 +393,11 @@ def _data_shaper(spec: ValueSpec, attribute: Attribute) -> Callable[[Any, Mappin
     if attribute.type == "pim_catalog_price_collection":
         amount_of = shape.price_amount(attribute)
         amount_key, currency_key = spec.amount_key, spec.currency_key
+        fixed_currency = spec.currency_constant
 
         def prices(value: Any, record: Mapping[str, Any]) -> Any:
+            if fixed_currency is not None and not isinstance(value, Mapping | list | tuple):
+                return [{"amount": amount_of(value), "currency": fixed_currency}]
             items = [value] if isinstance(value, Mapping) else value
             if not isinstance(items, list | tuple):
                 raise ValueShapeError(f"expected a list of prices, got {type(value).__name__}")
@@ -389,7 +405,8 @@ def _data_shaper(spec: ValueSpec, attribute: Attribute) -> Callable[[Any, Mappin
             for item in items:
                 if not isinstance(item, Mapping):
                     raise ValueShapeError(f"expected a price object, got {type(item).__name__}")
-                amount, currency = item.get(amount_key), item.get(currency_key)
+                amount = item.get(amount_key)
+                currency = item.get(currency_key, fixed_currency)
                 if amount is None or currency is None:
                     continue
                 result.append({"amount": amount_of(amount), "currency": str(currency)})

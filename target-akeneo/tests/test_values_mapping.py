@@ -158,3 +158,18 @@ def test_unknown_option_in_map_is_a_problem_unless_options_are_created() -> None
     with pytest.raises(MappingError, match="option 'purple' does not exist"):
         compiled(mapping)
     assert compiled(mapping, create_options=True).select_attributes == (("color", False),)
+
+
+def test_plain_amount_with_a_constant_currency() -> None:
+    mapping = acceptance_mapping()
+    mapping["products"]["values"]["price"] = {"field": "price_eur", "currency": {"value": "EUR"}}
+    record = dict(ACCEPTANCE_RECORDS[0], price_eur=114.9)
+    _, payload = compiled(mapping).build(record)
+    assert payload["values"]["price"][0]["data"] == [{"amount": "114.90", "currency": "EUR"}]
+
+
+def test_constant_currency_must_be_activated() -> None:
+    mapping = acceptance_mapping()
+    mapping["products"]["values"]["price"] = {"field": "price_gbp", "currency": {"value": "GBP"}}
+    with pytest.raises(MappingError, match="currency 'GBP' is not an activated currency"):
+        compiled(mapping)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import time
@@ -16,12 +17,12 @@ from tests.reliability.leaks import Credentials, LeakScanner
 from tests.support import MELTANO, ROOT, MeltanoProject, base_env
 
 STATE_ID = "dev:tap-erp-xml-to-target-akeneo"
-LOG_ROOT = ROOT / ".meltano" / "logs"
 # Fast, bounded retries so fault scenarios finish quickly; still several tries per request.
 FAST_RETRIES = {
     "TARGET_AKENEO_MAX_RETRIES": "8",
     "TARGET_AKENEO_BACKOFF_BASE": "0.05",
     "TARGET_AKENEO_BACKOFF_MAX": "0.5",
+    "TARGET_AKENEO_REQUEST_TIMEOUT": "1",
 }
 
 
@@ -33,7 +34,6 @@ def point_at(project: MeltanoProject, sandbox: SandboxProcess, creds: Credential
         TARGET_AKENEO_SECRET=creds.secret,
         TARGET_AKENEO_USERNAME=creds.username,
         TARGET_AKENEO_PASSWORD=creds.password,
-        **FAST_RETRIES,
     )
 
 
@@ -61,11 +61,22 @@ def file_bookmarks(saved: dict[str, Any]) -> dict[str, str]:
     return dict(files) if isinstance(files, dict) else {}
 
 
-def meltano_logs(since: float) -> list[Path]:
+def replication_value(saved: dict[str, Any]) -> str | None:
+    """The saved `updated_at` bookmark, normalised to ISO 8601 in UTC, if any."""
+    singer_state = saved.get("singer_state", saved)
+    value = singer_state.get("bookmarks", {}).get("products", {}).get("replication_key_value")
+    if value is None:
+        return None
+    moment = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment.astimezone(datetime.UTC).isoformat()
+
+
+def meltano_logs(project: MeltanoProject, since: float) -> list[Path]:
     """Meltano's own run logs written since `since` (epoch seconds)."""
-    if not LOG_ROOT.is_dir():
+    logs = Path(project.env.get("MELTANO_SYS_DIR_ROOT", ROOT / ".meltano")) / "logs"
+    if not logs.is_dir():
         return []
-    return [p for p in LOG_ROOT.rglob("*.log") if p.is_file() and p.stat().st_mtime >= since]
+    return [p for p in logs.rglob("*.log") if p.is_file() and p.stat().st_mtime >= since]
 
 
 def collect(
@@ -77,7 +88,7 @@ def collect(
     """Everything a pipeline run left behind, for the secret scan."""
     for label, text in outputs or []:
         leaks.add_text(label, text)
-    leaks.add_files([project.run_report, project.dead_letter, *meltano_logs(since)])
+    leaks.add_files([project.run_report, project.dead_letter, *meltano_logs(project, since)])
 
 
 def start_run(project: MeltanoProject, out: Path, err: Path) -> subprocess.Popen[bytes]:

@@ -150,7 +150,7 @@ def ean_of(index: int) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-def _product(index: int, rng: random.Random, refused: bool) -> SourceProduct:
+def _product(index: int, rng: random.Random, refused: bool, day: int) -> SourceProduct:
     group = GROUPS[rng.randrange(len(GROUPS))]
     full = group in FAMILIES  # the accessories family has no ean/description/...
     word = WORDS[rng.randrange(len(WORDS))]
@@ -166,8 +166,8 @@ def _product(index: int, rng: random.Random, refused: bool) -> SourceProduct:
     if rng.random() < 0.5:
         dollars = cents + rng.randrange(0, 5000)
         prices.append((f"{dollars // 100}.{dollars % 100:02d}", "USD"))
-    updated = datetime.datetime(2026, 11, 21, tzinfo=datetime.UTC) + datetime.timedelta(
-        seconds=rng.randrange(86400)
+    updated = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC) + datetime.timedelta(
+        days=day, seconds=rng.randrange(86400)
     )
     described = full and rng.random() < 0.7
     return SourceProduct(
@@ -192,15 +192,16 @@ def _product(index: int, rng: random.Random, refused: bool) -> SourceProduct:
 
 
 def generate(
-    count: int, *, seed: int, first: int = 1, refused_every: int = 0
+    count: int, *, seed: int, first: int = 1, refused_every: int = 0, day: int = 0
 ) -> list[SourceProduct]:
     """`count` products numbered from `first`; every `refused_every`-th has an unknown colour.
 
-    Update times are shuffled, not increasing, as in real exports.
+    Update times fall on `day` (days after 2026-11-01) in shuffled order, as in a real nightly
+    export: not sorted within the file, but later than the previous night's file.
     """
     rng = random.Random(seed)
     return [
-        _product(i, rng, refused=refused_every > 0 and i % refused_every == 0)
+        _product(i, rng, refused=refused_every > 0 and i % refused_every == 0, day=day)
         for i in range(first, first + count)
     ]
 

@@ -11,7 +11,7 @@ import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
 from tests.reliability.leaks import LeakScanner
-from tests.reliability.pipeline import collect, file_bookmarks, read_files, state
+from tests.reliability.pipeline import FAST_RETRIES, collect, file_bookmarks, read_files, state
 from tests.reliability.products import UNKNOWN_COLOUR, generate, write_export
 from tests.reliability.reconcile import expected_rejection, reconcile
 from tests.reliability.tally import ScenarioResult
@@ -53,7 +53,7 @@ def test_every_product_arrives_or_is_dead_lettered_under_faults(
     sandbox = sandboxes(faults=FAULTS, token_ttl=3, seed=39, slow_seconds=2.0)
     project = connect(sandbox)
     read_files(project, files)
-    project.env["TARGET_AKENEO_REQUEST_TIMEOUT"] = "1"
+    project.env.update(FAST_RETRIES)
     since = time.time()
 
     result = project.run("run", "tap-erp-xml", "target-akeneo", timeout=600)
@@ -63,7 +63,8 @@ def test_every_product_arrives_or_is_dead_lettered_under_faults(
     faults = sandbox.stats()["faults_injected"]
     scenario.faults = {kind: int(count) for kind, count in faults.items()}
     assert all(faults.get(kind, 0) > 0 for kind in FAULT_KINDS), faults
-    assert token_grants(sandbox) > 1  # the 3 s token expired during the run
+    grants = token_grants(sandbox)
+    assert grants > 1  # the 3 s token expired during the run
 
     dead = project.dead_letters()
     outcome = reconcile(products, sandbox.all_products(), dead)
@@ -86,7 +87,7 @@ def test_every_product_arrives_or_is_dead_lettered_under_faults(
     assert report["retries"] > 0
     assert sorted(file_bookmarks(state(project))) == sorted(str(f) for f in files)
     scenario.note = (
-        f"{report['retries']} retries, {token_grants(sandbox)} token grants, "
-        f"{len(refused)} refused by the PIM (unknown colour)"
+        f"{report['retries']} retries, {grants} token grants, {len(refused)} refused by the"
+        f" PIM (unknown colour), target {report['duration_seconds']:.0f} s"
     )
     scenario.leak_sources_scanned = leaks.assert_clean()

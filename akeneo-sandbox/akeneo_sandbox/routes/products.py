@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -76,11 +77,7 @@ def _filter_values(request: Request, values: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _not_found(by_uuid: bool, key: str) -> ApiError:
-    if by_uuid:
-        return ApiError(
-            404, f'Product "{key}" does not exist or you do not have permission to access it.'
-        )
+def _not_found(key: str) -> ApiError:
     return ApiError(
         404, f'Product "{key}" does not exist or you do not have permission to access it.'
     )
@@ -93,7 +90,7 @@ def _find(state: Sandbox, by_uuid: bool, key: str) -> Doc:
     else:
         doc = state.store.product_by_identifier(key)
     if doc is None:
-        raise _not_found(by_uuid, key)
+        raise _not_found(key)
     return doc
 
 
@@ -195,8 +192,6 @@ async def post_product_uuid(request: Request) -> Response:
     body = await json_body(request)
     uuid = body.get("uuid") if isinstance(body, dict) else None
     if uuid is None:
-        import uuid as uuidlib
-
         uuid = str(uuidlib.uuid4())
     if not isinstance(uuid, str):
         raise ApiError(422, "Uuid must be of type string.")

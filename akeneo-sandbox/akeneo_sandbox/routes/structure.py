@@ -3,6 +3,7 @@ currencies, measurement families."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -20,9 +21,9 @@ from akeneo_sandbox.http import (
     url,
 )
 from akeneo_sandbox.paging import item_links, page_body, read_page
-from akeneo_sandbox.search import parse_search, structure_predicate
+from akeneo_sandbox.search import parse_search, product_query, structure_predicate
 from akeneo_sandbox.state import Sandbox
-from akeneo_sandbox.structure import not_found, write_item, write_lines
+from akeneo_sandbox.structure import delete_item, not_found, write_item, write_lines
 
 PREFIX = "/api/rest/v1"
 WRITABLE = {
@@ -131,6 +132,18 @@ def collection_patcher(kind: str, options: bool = False) -> object:
     return handler
 
 
+async def delete_family(request: Request) -> Response:
+    state = authenticate(request)
+    code = str(request.path_params["code"])
+    if code not in state.catalog.families:
+        raise not_found("families", code)
+    search = product_query([("family", "IN", [code])], datetime.now(UTC), by_uuid=True)
+    if state.store.count_products(search):
+        raise ApiError(422, f'Family "{code}" cannot be deleted: products belong to it.')
+    delete_item(state, "families", code)
+    return Response(status_code=204)
+
+
 async def measurement_families(request: Request) -> Response:
     state = authenticate(request)
     return json_response(list(state.catalog.measurement_families.values()))
@@ -145,6 +158,8 @@ def structure_routes() -> list[Route]:
         if kind in WRITABLE:
             list_methods |= {"POST": poster(kind, path), "PATCH": collection_patcher(kind)}
             item_methods["PATCH"] = patcher(kind, path)
+        if kind == "families":
+            item_methods["DELETE"] = delete_family
         routes.extend(_routes(PREFIX + path, list_methods, kind))
         routes.extend(_routes(PREFIX + path + "/{code}", item_methods, kind + "_item"))
     options = "/attributes/{attribute_code}/options"
