@@ -99,7 +99,11 @@ CONFIG_SCHEMA = th.PropertiesList(
         "streams",
         th.ArrayType(STREAM_SCHEMA),
         required=True,
-        description="Stream definitions: which elements are records and how to read them.",
+        description=(
+            "Stream definitions: which elements are records and how to read them. Each has "
+            "`name`, `record_path`, and optionally `namespaces`, `key_properties`, "
+            "`replication_key`, `fields`, `files` and `encoding` (see the README)."
+        ),
     ),
     th.Property(
         "base_dir",
