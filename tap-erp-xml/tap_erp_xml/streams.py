@@ -11,6 +11,7 @@ again (at-least-once, as the SDK does).
 from __future__ import annotations
 
 import datetime
+import itertools
 import zlib
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
@@ -105,25 +106,23 @@ class ErpXmlStream(Stream):
             self._files = self._source.list_files(self._cfg.files)
         return self._files
 
-    def _infer_schema(self) -> dict[str, Any]:
-        wanted = self._settings.infer_schema_sample_size
-        merged: dict[str, Any] | None = None
-        seen = 0
+    def _elements(self) -> Generator[Element, None, None]:
         for source in self._list_files():
             for name, stream in self._source.documents(source):
-                for elem in self._reader.records(stream, name):
-                    value = element_value(elem)
-                    if not isinstance(value, dict):
-                        value = {"#text": value}
-                    sample = infer_schema(value)
-                    merged = sample if merged is None else merge_schemas(merged, sample)
-                    seen += 1
-                    if seen >= wanted:
-                        break
-                if seen >= wanted:
-                    break
-            if seen >= wanted:
-                break
+                yield from self._reader.records(stream, name)
+
+    def _infer_schema(self) -> dict[str, Any]:
+        merged: dict[str, Any] | None = None
+        seen = 0
+        samples = self._elements()
+        try:
+            for elem in itertools.islice(samples, self._settings.infer_schema_sample_size):
+                value = element_value(elem)
+                sample = infer_schema(value if isinstance(value, dict) else {"#text": value})
+                merged = sample if merged is None else merge_schemas(merged, sample)
+                seen += 1
+        finally:
+            samples.close()
         properties = dict(merged["properties"]) if merged else {}
         properties.update(METADATA_SCHEMA)
         self.logger.info("Inferred the schema of '%s' from %d sampled records", self.name, seen)

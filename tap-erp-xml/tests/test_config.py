@@ -86,3 +86,48 @@ def test_parsed_settings_are_frozen_and_typed() -> None:
     assert [f.type for f in stream.fields] == ["string", "number", "date-time"]
     with pytest.raises(AttributeError):
         stream.name = "other"  # type: ignore[misc]
+
+
+def test_every_setting_is_documented_and_secrets_are_marked() -> None:
+    from tap_erp_xml.tap import TapErpXml
+
+    def walk(schema: dict[str, Any], prefix: str) -> list[tuple[str, dict[str, Any]]]:
+        found = []
+        for name, prop in schema.get("properties", {}).items():
+            found.append((prefix + name, prop))
+            found += walk(prop, f"{prefix}{name}.")
+            found += walk(prop.get("items", {}), f"{prefix}{name}[].")
+        return found
+
+    settings = dict(walk(TapErpXml.config_jsonschema, ""))
+    missing = [name for name, prop in settings.items() if not prop.get("description")]
+    assert missing == []
+    secret = {name for name, prop in settings.items() if prop.get("secret")}
+    assert secret == {
+        "s3.aws_access_key_id",
+        "s3.aws_secret_access_key",
+        "s3.aws_session_token",
+        "sftp.password",
+        "sftp.private_key",
+        "sftp.private_key_passphrase",
+    }
+    assert "streams[].fields" in settings
+
+
+def test_cli_reports_a_config_error_as_one_line(tmp_path: Any) -> None:
+    import json
+
+    from tap_helpers import run_cli
+
+    config = _with(["streams", 0, "fields", "weight", "type"], "numbr")
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    run = run_cli(["--config", str(path)], cwd=tmp_path)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    assert len(errors) == 1
+    assert errors[0].endswith(
+        'streams[0].fields.weight.type: unknown type "numbr" (expected one of string, integer, '
+        "number, boolean, date, date-time, array, object)"
+    )

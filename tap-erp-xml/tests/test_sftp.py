@@ -76,6 +76,11 @@ def sftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         async def stop() -> None:
             state["server"].close()
             await state["server"].wait_closed()
+            current = asyncio.current_task()
+            pending = [t for t in asyncio.all_tasks() if t is not current]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)

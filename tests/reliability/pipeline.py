@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +44,42 @@ def read_files(project: MeltanoProject, files: list[Path]) -> None:
     project.env["TAP_ERP_XML_FILES"] = json.dumps([str(f) for f in files])
 
 
+def _merged(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def saved_states(project: MeltanoProject) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Meltano's (completed, partial) state of the pipeline; empty dicts when none.
+
+    Read from the run's own system database rather than through `meltano state get`, which
+    costs seconds per call. The completed state is what successful runs saved; the partial
+    state is what a failed or interrupted run left for the next one.
+    """
+    database = project.env["MELTANO_DATABASE_URI"].removeprefix("sqlite:///")
+    try:
+        with closing(sqlite3.connect(database)) as db:
+            row = db.execute(
+                "SELECT completed_state, partial_state FROM state WHERE state_id = ?",
+                (STATE_ID,),
+            ).fetchone()
+    except sqlite3.OperationalError:  # no state table: Meltano never got that far
+        return {}, {}
+    if row is None:
+        return {}, {}
+    completed, partial = (json.loads(text) if text else {} for text in row)
+    return completed, partial
+
+
 def state(project: MeltanoProject) -> dict[str, Any]:
-    """The pipeline's saved Meltano state (empty when nothing was saved)."""
-    result = project.run("state", "get", STATE_ID, timeout=120)
-    text = result.stdout.strip()
-    if result.returncode != 0 or not text:
-        return {}
-    start = text.find("{")
-    loaded = json.loads(text[start:]) if start >= 0 else {}
-    return loaded if isinstance(loaded, dict) else {}
+    """The state Meltano hands the tap next time: the partial state merged over the completed."""
+    completed, partial = saved_states(project)
+    return _merged(completed, partial)
 
 
 def file_bookmarks(saved: dict[str, Any]) -> dict[str, str]:

@@ -46,9 +46,9 @@ def reconcile(
     """
     in_pim = {str(p["identifier"]): p for p in pim}
     rejected: dict[str, Mapping[str, Any]] = {}
-    for entry in dead_letters:
-        if entry.get("identifier") is not None and entry.get("reason"):
-            rejected[str(entry["identifier"])] = entry
+    for line in dead_letters:
+        if line.get("identifier") is not None and line.get("reason"):
+            rejected[str(line["identifier"])] = line
     result = Reconciliation()
     for product in products:
         stored = in_pim.get(product.sku)
