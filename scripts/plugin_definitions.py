@@ -70,7 +70,9 @@ PLUGINS = (
     ),
 )
 
-_KINDS = {"integer": "integer", "number": "decimal", "boolean": "boolean", "array": "array"}
+# JSON numbers get Meltano's `string` kind: Meltano 4.4 fails on a `decimal`-kind value that
+# comes from an environment variable (its JSON encoder has no Decimal); the plugin parses it.
+_KINDS = {"integer": "integer", "number": "string", "boolean": "boolean", "array": "array"}
 
 
 def about(plugin: Plugin) -> dict[str, Any]:

@@ -23,6 +23,10 @@ class PimConnectionError(TargetAkeneoError):
     """The PIM could not be reached at all; the message names the URL."""
 
 
+class PimUnavailableError(TargetAkeneoError):
+    """The PIM stopped answering mid-run: retries ran out, the run stops before its STATE."""
+
+
 class AuthenticationError(TargetAkeneoError):
     """The PIM refused the credentials; the message is Akeneo's, never the secret."""
 

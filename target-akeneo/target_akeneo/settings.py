@@ -82,6 +82,11 @@ def _positive_float(config: Mapping[str, Any], name: str, default: float) -> flo
     value = config.get(name, default)
     if value is None:
         return default
+    if isinstance(value, str):
+        try:
+            value = Decimal(value)
+        except ArithmeticError:
+            raise SettingsError(f"setting '{name}' must be a number >= 0, got {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal) or value < 0:
         raise SettingsError(f"setting '{name}' must be a number >= 0, got {value!r}")
     return float(value)

@@ -13,7 +13,12 @@ import msgspec
 from singer_sdk.sinks import BatchSink
 
 from target_akeneo.client import API_PREFIX, RETRYABLE_STATUSES, LineResult
-from target_akeneo.errors import ApiError, AuthenticationError, ValueShapeError
+from target_akeneo.errors import (
+    ApiError,
+    AuthenticationError,
+    PimUnavailableError,
+    ValueShapeError,
+)
 from target_akeneo.report import dead_letter
 
 if TYPE_CHECKING:
@@ -157,14 +162,32 @@ class AkeneoSink(BatchSink):
             for chunk in _chunks(todo, settings.batch_size)
         ]
         confirmed: list[tuple[str, str]] = []
+        unavailable: list[Outcome] = []
         for future in futures:
-            confirmed.extend(
-                (outcome.item.identifier, outcome.item.digest)
-                for outcome in future.result()
-                if self._account(outcome)
-            )
+            for outcome in future.result():
+                if self._account(outcome):
+                    confirmed.append((outcome.item.identifier, outcome.item.digest))
+                elif outcome.reason == "retries_exhausted":
+                    unavailable.append(outcome)
         if confirmed and runtime.cache is not None:
             runtime.cache.put_many(confirmed)
+        if unavailable:
+            self._stop_run(unavailable)
+
+    def _stop_run(self, unavailable: Sequence[Outcome]) -> None:
+        """Fail the run: products with an unknown outcome must not be covered by STATE.
+
+        They are in the dead-letter file already; stopping before the SDK emits STATE keeps
+        Meltano's bookmark where it was, so the next run sends them again.
+        """
+        runtime = self.runtime
+        runtime.finish()
+        last = str(unavailable[-1].body.get("message") or "no answer")
+        raise PimUnavailableError(
+            f"the PIM at {runtime.settings.base_url} is unavailable ({last}); "
+            f"{len(unavailable)} product(s) unconfirmed and written to "
+            f"{runtime.settings.dead_letter_path}; run stopped before saving state"
+        )
 
     def _account(self, outcome: Outcome) -> bool:
         """Tally one outcome; return True when the PIM confirmed it."""

@@ -23,6 +23,16 @@ def _str(name: str, description: str, **kwargs: t.Any) -> th.Property[t.Any]:
     return th.Property(name, th.StringType, description=description, **kwargs)
 
 
+# Meltano 4.4 cannot pass a `decimal`-kind setting that comes from an environment variable
+# (its JSON encoder has no Decimal), so durations are declared as number-or-numeric-string:
+# the plugin definitions give them a `string` kind and settings.py parses them once.
+_SECONDS = th.CustomType({"type": ["number", "string"], "pattern": r"^[0-9]+(\.[0-9]+)?$"})
+
+
+def _seconds(name: str, *, default: float, description: str) -> th.Property[t.Any]:
+    return th.Property(name, _SECONDS, default=default, description=description)
+
+
 CONFIG_SCHEMA = th.PropertiesList(
     _str(
         "base_url",
@@ -114,9 +124,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=False,
         description="Exit non-zero at the end of the run when any product was rejected.",
     ),
-    th.Property(
+    _seconds(
         "request_timeout",
-        th.NumberType,
         default=30,
         description="Seconds to wait for an answer before the request counts as failed "
         "(and is retried).",
@@ -128,15 +137,13 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Retries of a request after 408, 429, 5xx, a timeout or a dropped "
         "connection, before its products go to the dead-letter file.",
     ),
-    th.Property(
+    _seconds(
         "backoff_base",
-        th.NumberType,
         default=1,
         description="First retry delay in seconds; doubles per try, with jitter.",
     ),
-    th.Property(
+    _seconds(
         "backoff_max",
-        th.NumberType,
         default=30,
         description="Longest retry delay in seconds (a longer Retry-After is still honoured).",
     ),

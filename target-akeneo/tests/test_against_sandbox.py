@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_target, sandbox_config
-from target_helpers import ACCEPTANCE_RECORDS, acceptance_mapping, expected, singer_lines
+from conftest import TARGET, run_target, sandbox_config
+from target_helpers import (
+    ACCEPTANCE_RECORDS,
+    CATALOG,
+    acceptance_mapping,
+    expected,
+    singer_lines,
+)
 
 PRODUCT_ROUTES = ("/api/rest/v1/products", "/api/rest/v1/products-uuid")
 
@@ -255,3 +263,43 @@ def test_token_expiring_mid_run_is_renewed(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
         assert len(sandbox.all_products()) == 600
         assert run.report["token_grants"] >= 2
+
+
+def test_pim_gone_mid_run_fails_naming_the_url_and_emits_no_state(tmp_path: Path) -> None:
+    from akeneo_sandbox.testing import SandboxProcess
+
+    with SandboxProcess(catalog=CATALOG) as doomed:
+        config = sandbox_config(doomed, tmp_path, max_retries=2)
+        config_path = tmp_path / "config.json"
+        config_path.write_text(json.dumps(config), encoding="utf-8")
+        schema, *rest = singer_lines(ACCEPTANCE_RECORDS).splitlines(keepends=True)
+        target = subprocess.Popen(
+            [str(TARGET), "--config", str(config_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert target.stdin is not None
+        target.stdin.write(schema)
+        target.stdin.flush()
+        deadline = time.monotonic() + 30
+        while doomed.stats()["requests_total"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the target has authenticated and reads the structure
+        time.sleep(0.5)
+        doomed.kill()
+        stdout, stderr = target.communicate("".join(rest), timeout=120)
+
+    assert target.returncode == 1
+    assert f"the PIM at {doomed.base_url} is unavailable" in stderr
+    assert "Traceback" not in stderr
+    assert '"type": "STATE"' not in stdout.replace('"type":"STATE"', '"type": "STATE"')
+    unconfirmed = [json.loads(line) for line in (tmp_path / "dead-letter.jsonl").open()]
+    assert {entry["identifier"] for entry in unconfirmed} == {
+        "SKU-100234",
+        "SKU-100235",
+        "SKU-100236",
+        "SKU-100237",
+    }
+    assert {entry["reason"] for entry in unconfirmed} == {"retries_exhausted"}

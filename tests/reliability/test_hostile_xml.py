@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from akeneo_sandbox.testing import SandboxProcess
 from tests.reliability import hostile
 from tests.reliability.leaks import LeakScanner
 from tests.reliability.loopback import CountingServer
+from tests.reliability.pipeline import collect, file_bookmarks, read_files, state
 from tests.reliability.tally import ScenarioResult
 from tests.reliability.tap_cli import TapRun, acceptance_config, run_tap
+from tests.support import MeltanoProject
 
 pytestmark = pytest.mark.reliability
 
@@ -199,4 +204,34 @@ def test_xinclude_is_not_processed(
     assert json.dumps(run.records[0]["name"]) in ('{"en": null}', "null")
     scenario.products = 1
     scenario.note = "include elements left as they are: nothing read, no request"
+    scenario.leak_sources_scanned = leaks.assert_clean()
+
+
+def test_xxe_through_meltano_run_reads_nothing_and_writes_nothing(
+    sandboxes: Callable[..., SandboxProcess],
+    connect: Callable[[SandboxProcess], MeltanoProject],
+    tmp_path: Path,
+    loopback: CountingServer,
+    leaks: LeakScanner,
+    scenario: ScenarioResult,
+) -> None:
+    scenario.scenario = "XXE (local file and URL) through `meltano run` into the PIM"
+    cases = hostile.entity_attacks(tmp_path / "corpus", loopback)
+    erp = [c.path for c in cases if c.name in ("xxe-local-file", "xxe-url")]
+    scenario.products = len(erp)
+    sandbox = sandboxes()
+    project = connect(sandbox)
+    read_files(project, erp)
+    since = time.time()
+
+    result = project.run("run", "tap-erp-xml", "target-akeneo", timeout=300)
+
+    collect(leaks, project, since, [("stdout", result.stdout), ("stderr", result.stderr)])
+    assert result.returncode != 0
+    assert any(str(erp[0]) in line for line in result.stderr.splitlines()), result.stderr[-3000:]
+    assert hostile.MARKER not in result.stdout + result.stderr
+    assert loopback.connections == 0
+    assert sandbox.all_products() == []
+    assert file_bookmarks(state(project)) == {}
+    scenario.note = "exit non-zero naming the file; PIM empty; no state; marker never read"
     scenario.leak_sources_scanned = leaks.assert_clean()
