@@ -1,6 +1,7 @@
 """Measuring processes: wall time, CPU time and peak memory, the same way for every figure.
 
-A single process is measured by the kernel (`os.wait4` rusage: `ru_maxrss` is KiB on Linux).
+A single process is measured by the kernel (`os.wait4` rusage: `ru_maxrss` is KiB on Linux),
+through the small launcher bench/spawn.py so that the harness's own memory does not count.
 A process tree (meltano and the plugins it spawns) is sampled with psutil, since rusage
 of a child only covers processes that child waited for itself.
 """
@@ -8,10 +9,11 @@ of a child only covers processes that child waited for itself.
 from __future__ import annotations
 
 import contextlib
-import os
+import json
 import socket
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,6 +24,7 @@ from typing import Any
 import psutil
 
 SAMPLE_SECONDS = 0.2
+SPAWN = Path(__file__).resolve().parent / "spawn.py"
 
 
 class BenchError(Exception):
@@ -53,32 +56,36 @@ def run_process(
     cwd: Path | None = None,
     timeout: float = 3600,
 ) -> ProcessRun:
-    """Run `command` to completion; stdout goes to a file (default /dev/null), stderr to `log`."""
+    """Run `command` to completion; stdout goes to a file (default /dev/null), stderr to `log`.
+
+    Wall time, CPU time and peak memory are measured by bench/spawn.py around the command.
+    """
+    figures_file = log.with_suffix(".rusage.json")
+    launcher = [sys.executable, str(SPAWN), str(figures_file), *command]
     with contextlib.ExitStack() as files:
         source = files.enter_context(stdin.open("rb")) if stdin else subprocess.DEVNULL
         sink = files.enter_context(stdout.open("wb")) if stdout else subprocess.DEVNULL
         errors = files.enter_context(log.open("wb"))
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            list(command), stdin=source, stdout=sink, stderr=errors, env=env, cwd=cwd
-        )
-        killer = threading.Timer(timeout, process.kill)
-        killer.start()
         try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            killer.cancel()
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+            code = subprocess.run(
+                launcher,
+                stdin=source,
+                stdout=sink,
+                stderr=errors,
+                env=env,
+                cwd=cwd,
+                timeout=timeout,
+                check=False,
+            ).returncode
+        except subprocess.TimeoutExpired:
+            code = -9
     stderr = _tail(log)
-    if process.returncode != 0:
+    if code != 0:
         last = stderr.strip().splitlines()[-1:] or ["(no output)"]
-        raise BenchError(f"{command[0]} exited {process.returncode}: {last[0]} (log: {log})")
+        raise BenchError(f"{command[0]} exited {code}: {last[0]} (log: {log})")
+    figures = json.loads(figures_file.read_text(encoding="utf-8"))
     return ProcessRun(
-        wall=wall,
-        cpu=usage.ru_utime + usage.ru_stime,
-        peak_mb=usage.ru_maxrss / 1024,
-        stderr=stderr,
+        wall=figures["wall"], cpu=figures["cpu"], peak_mb=figures["peak_mb"], stderr=stderr
     )
 
 

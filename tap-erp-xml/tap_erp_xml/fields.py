@@ -1,36 +1,39 @@
 """Field specs compiled once into plain closures over an lxml element, plus their JSON schema.
 
-Measured on the acceptance shape: element proxies and tag strings dominate the cost, so a
-record is read in ONE pass over its children, each child dispatched by tag to the fields
-whose path starts with it. Per-field ``find`` (ElementPath, in Python) cost ~4 us a field,
+Measured on the acceptance shape: element proxies, tag strings and Python calls dominate the
+cost, so a record (and each nested object) is read in ONE pass over its children, each child
+dispatched by tag to the fields whose path starts with it; the usual shapes (``p:Child``,
+``p:Child/@attr``, ``@attr``, ``.``, ``Container/Item``, keyed by ``@attr``) get the flat
+closures of handlers.py. Per-field ``find`` (ElementPath, in Python) cost ~4 us a field,
 compiled ``XPath`` ~3 us and ``iterchildren(tag)`` ~2-5 us (it builds a tag matcher per
-call) - each more than the whole dispatch per child. Deeper steps use ``iterchildren``.
+call) - each more than the whole dispatch per child. Wildcards and deeper steps use the
+general walk below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NoReturn, TypeAlias
-
-from lxml import etree
+from typing import Any, NoReturn
 
 from tap_erp_xml.config import SCALAR_TYPES, FieldSpec
-from tap_erp_xml.convert import Converter, scalar_converter, scalar_schema
+from tap_erp_xml.convert import scalar_converter, scalar_schema
 from tap_erp_xml.errors import ConfigError, ConversionFailure
+from tap_erp_xml.handlers import (
+    Element,
+    Extractor,
+    Handler,
+    chain,
+    element_text,
+    first_value_handler,
+    items_handler,
+    keyed_handler,
+    node_value,
+    self_items_handler,
+    text_handler,
+)
 from tap_erp_xml.paths import Path, parse_path
 
-Element: TypeAlias = etree._Element
-Extractor = Callable[[Element], Any]
-Handler = Callable[[Element, dict[str, Any]], None]
-
-
-def element_text(elem: Element) -> str | None:
-    """Stripped text content (descendants included); empty text counts as absent."""
-    text = elem.text if not len(elem) else "".join(elem.itertext())
-    if text is None:
-        return None
-    text = text.strip()
-    return text or None
+__all__ = ["Element", "FieldCompiler", "element_text", "field_schema", "iter_matches"]
 
 
 def iter_matches(elem: Element, steps: tuple[str, ...]) -> Iterator[Element]:
@@ -61,68 +64,6 @@ def _is_plain(step: str) -> bool:
     return "*" not in step
 
 
-def _reader(
-    attribute: str | None, convert: Converter | None, label: str, type_name: str
-) -> Extractor:
-    """node -> converted value of its text or attribute (``None`` when absent or empty)."""
-    if attribute is not None:
-
-        def raw_attribute(node: Element) -> str | None:
-            value = node.get(attribute)
-            if value is None:
-                return None
-            value = value.strip()
-            return value or None
-
-        raw: Extractor = raw_attribute
-    else:
-        raw = element_text
-    if convert is None:
-        return raw
-
-    def converted(node: Element) -> Any:
-        text = raw(node)
-        if text is None:
-            return None
-        try:
-            return convert(text)
-        except (ValueError, KeyError, OverflowError):
-            raise ConversionFailure(label, text, type_name) from None
-
-    return converted
-
-
-def _text_handler(name: str, convert: Converter | None, type_name: str) -> Handler:
-    """The hot path: the text of a direct child, converted; the first non-empty match wins."""
-
-    def text_of(child: Element, record: dict[str, Any]) -> None:
-        if record[name] is not None:
-            return
-        text = child.text if not len(child) else "".join(child.itertext())
-        if text is None:
-            return
-        text = text.strip()
-        if not text:
-            return
-        if convert is None:
-            record[name] = text
-            return
-        try:
-            record[name] = convert(text)
-        except (ValueError, KeyError, OverflowError):
-            raise ConversionFailure(name, text, type_name) from None
-
-    return text_of
-
-
-def _chain(handlers: list[Handler]) -> Handler:
-    def chained(child: Element, record: dict[str, Any]) -> None:
-        for handler in handlers:
-            handler(child, record)
-
-    return chained
-
-
 class FieldCompiler:
     """Compiles field specs against one stream's namespace map."""
 
@@ -145,7 +86,7 @@ class FieldCompiler:
                     always_list.append(spec.name)
             else:
                 after.append((spec.name, self._field(spec, spec.name)))
-        table = {tag: hs[0] if len(hs) == 1 else _chain(hs) for tag, hs in by_tag.items()}
+        table = {tag: chain(handlers) for tag, handlers in by_tag.items()}
         template: dict[str, Any] = dict.fromkeys(spec.name for spec in specs)
 
         def extract(elem: Element) -> dict[str, Any]:
@@ -172,6 +113,10 @@ class FieldCompiler:
             return self._keyed_child(spec, Path(rest, path.attribute))
         if spec.type == "array":
             value = self._node_value(spec, name)
+            if not rest:
+                return self_items_handler(name, value)
+            if len(rest) == 1 and _is_plain(rest[0]):
+                return items_handler(name, rest[0], value)
             nodes_of = _matcher(rest)
 
             def items(child: Element, record: dict[str, Any]) -> None:
@@ -185,13 +130,15 @@ class FieldCompiler:
 
             return items
         if not rest and path.attribute is None and spec.type in SCALAR_TYPES:
-            return _text_handler(name, scalar_converter(spec, spec.type), spec.type)
+            return text_handler(name, scalar_converter(spec, spec.type), spec.type)
         value = self._node_value(spec, name)
+        if not rest:
+            return first_value_handler(name, value)
 
         def first(child: Element, record: dict[str, Any]) -> None:
             if record[name] is not None:
                 return
-            node = next(iter_matches(child, rest), None) if rest else child
+            node = next(iter_matches(child, rest), None)
             if node is not None:
                 record[name] = value(node)
 
@@ -200,18 +147,21 @@ class FieldCompiler:
     def _keyed_child(self, spec: FieldSpec, rest: Path) -> Handler:
         """Per-language texts and the like: each matching child adds one key to an object."""
         name = spec.name
-        nodes_of = _matcher(rest.steps)
-        key_path = parse_path(spec.key or "", self._namespaces, f"{spec.setting}.key")
-        key_of = _matcher(key_path.steps)
-        key_reader = _reader(key_path.attribute, None, name, "key")
+        key_spec = spec.key or ""
+        key_path = parse_path(key_spec, self._namespaces, f"{spec.setting}.key")
         value = self._node_value(spec, name)
+        key_reader = node_value(key_path.attribute, None, name, "key")
+        if not rest.steps and not key_path.steps:
+            return keyed_handler(name, key_reader, key_spec, value)
+        nodes_of = _matcher(rest.steps)
+        key_of = _matcher(key_path.steps)
 
         def keyed_part(child: Element, record: dict[str, Any]) -> None:
             for node in nodes_of(child):
                 key_node = next(iter(key_of(node)), None)
                 key = None if key_node is None else key_reader(key_node)
                 if key is None:
-                    raise ConversionFailure(name, spec.key or "", f"an object keyed by {spec.key}")
+                    raise ConversionFailure(name, key_spec, f"an object keyed by {key_spec}")
                 current = record[name]
                 if current is None:
                     current = record[name] = {}
@@ -227,14 +177,17 @@ class FieldCompiler:
             inner = [(s.name, self._field(s, f"{label}.{s.name}")) for s in spec.fields]
 
             def obj(node: Element) -> dict[str, Any]:
-                return {name: fn(node) for name, fn in inner}
+                result: dict[str, Any] = {}
+                for name, fn in inner:
+                    result[name] = fn(node)
+                return result
 
             return obj
         type_name = spec.items if spec.type == "array" else spec.type
         if type_name == "object":
             raise_config(spec, "type object needs fields")
         convert = scalar_converter(spec, type_name)
-        return _reader(self._path(spec).attribute, convert, label, type_name)
+        return node_value(self._path(spec).attribute, convert, label, type_name)
 
     def _field(self, spec: FieldSpec, label: str) -> Extractor:
         """A field evaluated on one element (nested fields, or paths from the record itself)."""
@@ -273,7 +226,7 @@ class FieldCompiler:
         steps = path.steps
         key_path = parse_path(spec.key or "", self._namespaces, f"{spec.setting}.key")
         key_steps = key_path.steps
-        key_reader = _reader(key_path.attribute, None, label, "key")
+        key_reader = node_value(key_path.attribute, None, label, "key")
         value = self._node_value(spec, label)
 
         def keyed(elem: Element) -> dict[str, Any] | None:
