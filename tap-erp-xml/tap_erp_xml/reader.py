@@ -60,17 +60,21 @@ class RecordReader:
             remove_pis=True,
         )
         checked_dtd = False
+        external_dtd: str | None = None
         verified_parent: Element | None = None
         try:
             for _event, elem in parser:
                 if not checked_dtd:
                     _refuse_external_entities(elem, name)
+                    external_dtd = elem.getroottree().docinfo.system_url
                     checked_dtd = True
                 parent = elem.getparent()
                 if parent is not verified_parent or parent is None:
                     if not self._ancestors_match(elem):
                         continue
                     verified_parent = parent
+                if external_dtd is not None:
+                    _refuse_undefined_entities(parser.error_log, name, external_dtd)
                 yield elem
                 elem.clear(keep_tail=False)
                 if parent is not None:
@@ -98,4 +102,19 @@ def _refuse_external_entities(elem: Element, name: str) -> None:
             raise XmlError(
                 f"{name}:{line}:1: the DOCTYPE declares external entity "
                 f'"{entity.name}"; external entities are refused and never fetched'
+            )
+
+
+def _refuse_undefined_entities(log: etree._ListErrorLog, name: str, dtd_url: str) -> None:
+    """With an external DTD (never loaded) libxml2 drops unknown entity references.
+
+    It only warns, and fails at the end of the document, after the record would have been
+    emitted with text missing; so a record is refused as soon as such a warning exists.
+    Only documents that name an external DTD pay for this check.
+    """
+    for error in log:
+        if error.type_name == "WAR_UNDECLARED_ENTITY":
+            raise XmlError(
+                f"{name}:{error.line}:{error.column}: {error.message.strip()} in the document; "
+                f'its external DTD "{dtd_url}" is never loaded'
             )
