@@ -17,5 +17,7 @@ if [ ! -x .venv/bin/uv ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.8,<1"
 fi
 echo "bootstrap: installing packages and dev tools"
-.venv/bin/uv pip install --quiet --python .venv/bin/python --group dev \
+# Byte-compile at install time: plugins start in a fraction of the time when the
+# environment forbids writing .pyc files at run time (PYTHONDONTWRITEBYTECODE).
+.venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python --group dev \
   -e ./akeneo-sandbox -e "./tap-erp-xml[s3,sftp]" -e "./target-akeneo"

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false MELTANO_CLI_DISABLE_VERSION_CHECK=true
+# `meltano install` uses uv: let it byte-compile the plugins' environments too.
+export UV_COMPILE_BYTECODE=1
 mkdir -p output
 # The sandbox keeps its data in output/sandbox.db, next to Meltano's state, so a second
 # demo run shows incremental behaviour: unchanged files are not read, nothing is sent.

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false MELTANO_CLI_DISABLE_VERSION_CHECK=true
+# `meltano install` uses uv: let it byte-compile the plugins' environments too.
+export UV_COMPILE_BYTECODE=1
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== plugin definitions"; .venv/bin/python scripts/plugin_definitions.py --check

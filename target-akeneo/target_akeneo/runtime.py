@@ -8,7 +8,8 @@ from typing import Any
 
 from target_akeneo.cache import SentHashCache
 from target_akeneo.client import AkeneoClient
-from target_akeneo.errors import MappingError
+from target_akeneo.dispatch import Dispatcher, Outcome
+from target_akeneo.errors import MappingError, PimUnavailableError
 from target_akeneo.mapping import (
     CompiledMapping,
     attribute_codes,
@@ -22,6 +23,9 @@ from target_akeneo.settings import Settings
 from target_akeneo.structure import PimStructure, load_attribute_codes, load_structure
 
 logger = logging.getLogger("target-akeneo")
+
+# Confirmed hashes are written to the cache in groups: one SQLite commit per this many.
+CACHE_WRITE_EVERY = 1000
 
 
 class Runtime:
@@ -49,6 +53,13 @@ class Runtime:
         self.executor = ThreadPoolExecutor(
             max_workers=settings.max_concurrency, thread_name_prefix="akeneo-send"
         )
+        # Two chunks per worker: one being sent, one ready, so workers never wait for reading.
+        self.dispatcher = Dispatcher(
+            self.executor, settings.batch_size, limit=2 * settings.max_concurrency
+        )
+        # Outcomes whose retries ran out: the PIM is gone and the run must end without STATE.
+        self.unavailable: list[Outcome] = []
+        self._confirmed: list[tuple[str, str]] = []
 
     def start(self) -> None:
         """Parse the mapping, read the PIM structure it touches, validate, compile."""
@@ -83,8 +94,49 @@ class Runtime:
                 f" (mapped streams: {known})"
             ) from None
 
+    def confirm(self, identifier: str, digest: str) -> None:
+        """Remember a payload the PIM accepted: never resent this run, nor unchanged later."""
+        self.sent[identifier] = digest
+        if self.cache is not None:
+            self._confirmed.append((identifier, digest))
+            if len(self._confirmed) >= CACHE_WRITE_EVERY:
+                self._write_cache()
+
+    def _write_cache(self) -> None:
+        if self.cache is not None and self._confirmed:
+            self.cache.put_many(self._confirmed)
+        self._confirmed = []
+
+    def settle(self) -> None:
+        """Return once the PIM answered for every product received so far.
+
+        Raises `PimUnavailableError` (after writing the run report) when retries ran out for
+        any product, so no STATE can cover a product whose outcome is unknown.
+        """
+        self.dispatcher.settle()
+        self._write_cache()
+        self.dead_letters.flush()
+        if self.unavailable:
+            self.stop_unavailable()
+
+    def stop_unavailable(self) -> None:
+        """Fail the run: products with an unknown outcome must not be covered by STATE.
+
+        They are in the dead-letter file already; stopping before any STATE keeps Meltano's
+        bookmark where it was, so the next run sends them again.
+        """
+        self.finish()
+        last = str(self.unavailable[-1].body.get("message") or "no answer")
+        raise PimUnavailableError(
+            f"the PIM at {self.settings.base_url} is unavailable ({last}); "
+            f"{len(self.unavailable)} product(s) unconfirmed and written to "
+            f"{self.settings.dead_letter_path}; run stopped before saving state"
+        )
+
     def finish(self) -> dict[str, Any]:
-        """Write the run report and log the one summary line."""
+        """Account what is still in flight, write the run report, log the summary line."""
+        self.dispatcher.settle()
+        self._write_cache()
         self.executor.shutdown(wait=True)
         self.dead_letters.close()
         self.dry_run_writer.close()
@@ -99,6 +151,7 @@ class Runtime:
         return report
 
     def abort(self) -> None:
+        self.dispatcher.cancel()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.dead_letters.close()
         self.dry_run_writer.close()

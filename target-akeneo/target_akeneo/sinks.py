@@ -6,50 +6,26 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from singer_sdk.helpers._typing import get_datelike_property_type
 from singer_sdk.sinks import BatchSink
 
 from target_akeneo.client import API_PREFIX, RETRYABLE_STATUSES, LineResult
-from target_akeneo.errors import (
-    ApiError,
-    AuthenticationError,
-    PimUnavailableError,
-    ValueShapeError,
-)
+from target_akeneo.dispatch import Outcome, Pending
+from target_akeneo.errors import ApiError, AuthenticationError, ValueShapeError
 from target_akeneo.report import dead_letter
 
 if TYPE_CHECKING:
     from singer_sdk import Target
+    from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
     from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
     from target_akeneo.runtime import Runtime
 
 _encode = msgspec.json.Encoder(order="sorted").encode
 UUID_LOOKUP_FIELD = "identifier"
-
-
-@dataclass
-class Pending:
-    """A mapped product waiting to be sent."""
-
-    identifier: str
-    payload: dict[str, Any]
-    record: Mapping[str, Any]
-    digest: str
-    line: bytes
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one pending product after sending."""
-
-    item: Pending
-    status_code: int | None
-    body: Mapping[str, Any]
-    reason: str | None
 
 
 def _digest(line: bytes) -> str:
@@ -61,10 +37,11 @@ def _chunks(items: Sequence[Pending], size: int) -> list[Sequence[Pending]]:
 
 
 class AkeneoSink(BatchSink):
-    """One per stream; `process_batch` returns only when every line has an outcome."""
+    """One per stream; a batch is queued for sending and accounted later, before STATE."""
 
-    # 1000 records per drain go out as 10 requests of 100, `max_concurrency` at a time.
-    MAX_SIZE_DEFAULT = 1000
+    # Small batches keep the senders fed: the next 200 records are mapped while the chunks
+    # already queued go out. Chunks stay full across batches (see `Dispatcher`).
+    MAX_SIZE_DEFAULT = 200
 
     def __init__(
         self,
@@ -75,6 +52,7 @@ class AkeneoSink(BatchSink):
     ) -> None:
         self.runtime: Runtime = target.runtime  # type: ignore[attr-defined]
         self._compiled = self.runtime.compiled_for(stream_name)
+        self._timestamp_plan: tuple[dict[str, Any], frozenset[str], tuple[str, ...]] | None = None
         super().__init__(target, stream_name, schema, key_properties)
 
     def get_validator(self) -> BaseJSONSchemaValidator | None:
@@ -84,6 +62,30 @@ class AkeneoSink(BatchSink):
         return None
 
     # -- per record -----------------------------------------------------------------
+
+    def _parse_timestamps_in_record(
+        self,
+        record: dict[str, Any],
+        schema: dict[str, Any],
+        treatment: DatetimeErrorTreatmentEnum,
+    ) -> None:
+        """Hand the SDK only the date-like and unknown fields, not all of them.
+
+        The SDK looks up every field's schema on every record, which cost more than the
+        mapping itself; which fields are date-like is known once per schema.
+        """
+        plan = self._timestamp_plan
+        if plan is None or plan[0] is not schema:
+            properties = schema["properties"]
+            datelike = tuple(k for k, v in properties.items() if get_datelike_property_type(v))
+            plan = self._timestamp_plan = (schema, frozenset(properties), datelike)
+        _, known, datelike = plan
+        subset = {key: record[key] for key in datelike if key in record}
+        if not known.issuperset(record):
+            subset.update((key, record[key]) for key in record.keys() - known)
+        if subset:
+            super()._parse_timestamps_in_record(subset, schema, treatment)
+            record.update(subset)
 
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         report = self.runtime.report
@@ -122,29 +124,38 @@ class AkeneoSink(BatchSink):
     # -- per batch ------------------------------------------------------------------
 
     def process_batch(self, context: dict[str, Any]) -> None:
+        """Queue the batch without waiting for the PIM; `Runtime.settle` collects the answers."""
         pending: dict[str, Pending] = context.get("pending", {})
         if pending:
             self._send_all(list(pending.values()))
-        self.runtime.dead_letters.flush()
+        if self.runtime.unavailable:
+            self.runtime.settle()
 
     def _changed(self, items: list[Pending]) -> list[Pending]:
         runtime = self.runtime
         known: dict[str, str] = {}
         if runtime.settings.skip_unchanged and runtime.cache is not None:
             known = runtime.cache.get_many([item.identifier for item in items])
+        sent = runtime.sent
         todo = []
+        unchanged = 0
         for item in items:
-            if runtime.sent.get(item.identifier) == item.digest or (
+            if sent.get(item.identifier) == item.digest or (
                 known.get(item.identifier) == item.digest
             ):
-                runtime.report.add(self.stream_name, "unchanged")
+                unchanged += 1
             else:
                 todo.append(item)
+        if unchanged:
+            runtime.report.add(self.stream_name, "unchanged", unchanged)
         return todo
 
     def _send_all(self, items: list[Pending]) -> None:
         runtime = self.runtime
         settings = runtime.settings
+        if not settings.dry_run:
+            # An older version still in flight is answered first: newest wins, sent once.
+            runtime.dispatcher.wait_for(item.identifier for item in items)
         todo = self._changed(items)
         if not todo:
             return
@@ -157,48 +168,35 @@ class AkeneoSink(BatchSink):
             self._create_missing_options(todo)
         if settings.product_endpoint == "uuid":
             self._assign_uuids(todo)
-        futures = [
-            runtime.executor.submit(self._send_chunk, chunk)
-            for chunk in _chunks(todo, settings.batch_size)
-        ]
-        confirmed: list[tuple[str, str]] = []
-        unavailable: list[Outcome] = []
-        for future in futures:
-            for outcome in future.result():
-                if self._account(outcome):
-                    confirmed.append((outcome.item.identifier, outcome.item.digest))
-                elif outcome.reason == "retries_exhausted":
-                    unavailable.append(outcome)
-        if confirmed and runtime.cache is not None:
-            runtime.cache.put_many(confirmed)
-        if unavailable:
-            self._stop_run(unavailable)
+        runtime.dispatcher.send(self, todo)
 
-    def _stop_run(self, unavailable: Sequence[Outcome]) -> None:
-        """Fail the run: products with an unknown outcome must not be covered by STATE.
-
-        They are in the dead-letter file already; stopping before the SDK emits STATE keeps
-        Meltano's bookmark where it was, so the next run sends them again.
-        """
+    def account(self, outcomes: Sequence[Outcome]) -> None:
+        """Tally one chunk's outcomes (main thread, in submission order)."""
         runtime = self.runtime
-        runtime.finish()
-        last = str(unavailable[-1].body.get("message") or "no answer")
-        raise PimUnavailableError(
-            f"the PIM at {runtime.settings.base_url} is unavailable ({last}); "
-            f"{len(unavailable)} product(s) unconfirmed and written to "
-            f"{runtime.settings.dead_letter_path}; run stopped before saving state"
-        )
+        report = runtime.report
+        stream = self.stream_name
+        created = updated = 0
+        for outcome in outcomes:
+            status = outcome.status_code
+            if outcome.reason is None and status is not None and 200 <= status < 300:
+                if status == 201:
+                    created += 1
+                else:
+                    updated += 1
+                runtime.confirm(outcome.item.identifier, outcome.item.digest)
+            else:
+                self._reject(outcome)
+        if created:
+            report.add(stream, "created", created)
+        if updated:
+            report.add(stream, "updated", updated)
 
-    def _account(self, outcome: Outcome) -> bool:
-        """Tally one outcome; return True when the PIM confirmed it."""
+    def _reject(self, outcome: Outcome) -> None:
         runtime = self.runtime
         item = outcome.item
-        status = outcome.status_code
-        if outcome.reason is None and status is not None and 200 <= status < 300:
-            runtime.report.add(self.stream_name, "created" if status == 201 else "updated")
-            runtime.sent[item.identifier] = item.digest
-            return True
         runtime.report.add(self.stream_name, "rejected")
+        if outcome.reason == "retries_exhausted":
+            runtime.unavailable.append(outcome)
         body = outcome.body
         errors = body.get("errors")
         runtime.dead_letters.write(
@@ -206,14 +204,13 @@ class AkeneoSink(BatchSink):
                 self.stream_name,
                 item.identifier,
                 outcome.reason or "rejected_by_pim",
-                status_code=status,
+                status_code=outcome.status_code,
                 message=str(body.get("message") or ""),
                 errors=errors if isinstance(errors, list) else None,
                 record=item.record,
                 payload=json.loads(item.line),
             )
         )
-        return False
 
     # -- sending (worker threads) ----------------------------------------------------
 
@@ -221,7 +218,7 @@ class AkeneoSink(BatchSink):
         suffix = "products-uuid" if self.runtime.settings.product_endpoint == "uuid" else "products"
         return f"{API_PREFIX}/{suffix}"
 
-    def _send_chunk(self, chunk: Sequence[Pending]) -> list[Outcome]:
+    def send_chunk(self, chunk: Sequence[Pending]) -> list[Outcome]:
         """Send one ≤100-line request; resend lines whose outcome is transient or unknown."""
         client = self.runtime.client
         path = self._product_path()

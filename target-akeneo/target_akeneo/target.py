@@ -177,8 +177,18 @@ class TargetAkeneo(Target):
             self.runtime.abort()
             raise
 
+    def _write_state_message(self, state: dict[str, t.Any]) -> None:
+        """STATE only once the PIM answered for every product before it (sending is pipelined).
+
+        Raises instead when the PIM stopped answering, so no bookmark covers lost products.
+        """
+        self.runtime.settle()
+        super()._write_state_message(state)
+
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
+        # Input without STATE never settled in `_write_state_message`; the report needs it.
+        self.runtime.settle()
         report = self.runtime.finish()
         if self.runtime.settings.fail_on_rejected and report["rejected"]:
             raise RejectedProductsError(

@@ -39,8 +39,23 @@ def to_decimal(value: Any) -> decimal.Decimal:
     return number
 
 
+def _float_text(value: Any) -> str | None:
+    """A float's shortest repr when it is plain (no exponent, finite): exact, and no Decimal."""
+    if type(value) is float:
+        text = repr(value)
+        if "e" not in text and "n" not in text:
+            return text
+    return None
+
+
 def shortest_decimal(value: Any) -> str:
     """`0.82` -> "0.82", `180.0` -> "180": no exponent, no trailing zeros."""
+    if type(value) is int:
+        return str(value)
+    plain = _float_text(value)
+    if plain is not None:
+        text = plain.rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
     number = to_decimal(value)
     text = format(number.normalize(), "f")
     return "0" if text in ("-0", "") else text
@@ -48,6 +63,12 @@ def shortest_decimal(value: Any) -> str:
 
 def money(value: Any) -> str:
     """At least two decimals (`129.9` -> "129.90"), more kept as given, never rounded."""
+    if type(value) is int:
+        return f"{value}.00"
+    plain = _float_text(value)
+    if plain is not None:
+        whole, decimals = plain.split(".")
+        return f"{whole}.{decimals:0<2}"
     number = to_decimal(value)
     if number.as_tuple().exponent in (0, -1) or number == number.to_integral_value():
         number = number.quantize(_CENT)

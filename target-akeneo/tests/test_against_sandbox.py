@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -257,12 +259,28 @@ def test_token_expiring_mid_run_is_renewed(tmp_path: Path) -> None:
 
     from akeneo_sandbox.testing import SandboxProcess
 
+    schema, *lines = singer_lines(many_records(600)).splitlines(keepends=True)
     with SandboxProcess(catalog=CATALOG, token_ttl=1) as sandbox:
         config = sandbox_config(sandbox, tmp_path, batch_size=5, max_concurrency=1)
-        run = run_target(config, singer_lines(many_records(600)), tmp_path)
-        assert run.returncode == 0, run.stderr
+        config_path = tmp_path / "config.json"
+        config_path.write_text(json.dumps(config), encoding="utf-8")
+        target = subprocess.Popen(
+            [str(TARGET), "--config", str(config_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert target.stdin is not None
+        target.stdin.write(schema + "".join(lines[:300]))
+        target.stdin.flush()
+        time.sleep(1.5)  # the target outruns a 1 s token: pause so it expires mid-run
+        _, stderr = target.communicate("".join(lines[300:]), timeout=120)
+        assert target.returncode == 0, stderr
         assert len(sandbox.all_products()) == 600
-        assert run.report["token_grants"] >= 2
+    report = json.loads(Path(config["run_report_path"]).read_text(encoding="utf-8"))
+    assert report["token_grants"] >= 2
 
 
 def test_pim_gone_mid_run_fails_naming_the_url_and_emits_no_state(tmp_path: Path) -> None:
@@ -303,3 +321,113 @@ def test_pim_gone_mid_run_fails_naming_the_url_and_emits_no_state(tmp_path: Path
         "SKU-100237",
     }
     assert {entry["reason"] for entry in unconfirmed} == {"retries_exhausted"}
+
+
+def _record_lines(records: list[dict[str, Any]]) -> str:
+    messages = [{"type": "RECORD", "stream": "products", "record": r} for r in records]
+    return "".join(json.dumps(message) + "\n" for message in messages)
+
+
+def _state_line(value: dict[str, Any]) -> str:
+    return json.dumps({"type": "STATE", "value": value}) + "\n"
+
+
+@pytest.mark.slow
+def test_state_is_emitted_only_after_the_products_before_it_are_in_the_pim(
+    tmp_path: Path,
+) -> None:
+    """Sending is pipelined, so STATE must wait for every answer it covers.
+
+    singer-sdk emits STATE on full drains only (end of input, and every 5 minutes, shortened
+    here to 1 s through the class attribute), so the input pauses after the first STATE to
+    get one mid-run. 429s with Retry-After keep chunks unanswered for a while: a STATE
+    written before their answers would find products missing from the PIM.
+    """
+    from akeneo_sandbox.testing import SandboxProcess
+
+    schema, *_ = singer_lines([]).splitlines(keepends=True)
+    first, second = many_records(1100, "FIRST"), many_records(1100, "SECOND")
+    with SandboxProcess(catalog=CATALOG, faults="429=0.3", seed=3) as sandbox:
+        config = sandbox_config(sandbox, tmp_path, max_retries=10)
+        config_path = tmp_path / "config.json"
+        config_path.write_text(json.dumps(config), encoding="utf-8")
+        shorter_drains = (
+            "from target_akeneo.target import TargetAkeneo as T; "
+            "T._MAX_RECORD_AGE_IN_MINUTES = 1 / 60; T.cli()"
+        )
+        target = subprocess.Popen(
+            [sys.executable, "-c", shorter_drains, "--config", str(config_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert target.stdin is not None
+        assert target.stdout is not None
+        stdin = target.stdin
+
+        def feed() -> None:
+            stdin.write(schema + _record_lines(first) + _state_line({"upto": 1100}))
+            stdin.flush()
+            time.sleep(1.5)
+            stdin.write(_record_lines(second) + _state_line({"upto": 2200}))
+            stdin.close()
+
+        feeder = threading.Thread(target=feed)
+        feeder.start()
+        seen = []
+        for line in target.stdout:
+            state = json.loads(line)
+            seen.append((state, sandbox.stats()["products_total"]))
+        feeder.join()
+        stderr = target.stderr.read() if target.stderr else ""
+        assert target.wait(timeout=120) == 0, stderr
+        stored = {product["identifier"] for product in sandbox.all_products()}
+
+    assert [state for state, _ in seen] == [{"upto": 1100}, {"upto": 2200}]
+    for state, products_in_pim in seen:
+        assert products_in_pim >= state["upto"]
+    assert stored == {record["sku"] for record in first + second}
+    report = json.loads(Path(config["run_report_path"]).read_text(encoding="utf-8"))
+    assert (report["created"], report["rejected"]) == (2200, 0)
+
+
+def test_pim_killed_with_chunks_in_flight_emits_no_state(tmp_path: Path) -> None:
+    """Products confirmed before the PIM went away do not earn a STATE for the others."""
+    from akeneo_sandbox.testing import SandboxProcess
+
+    schema, *_ = singer_lines([]).splitlines(keepends=True)
+    records = many_records(3000, "GONE")
+    with SandboxProcess(catalog=CATALOG) as doomed:
+        config = sandbox_config(doomed, tmp_path, max_retries=2)
+        config_path = tmp_path / "config.json"
+        config_path.write_text(json.dumps(config), encoding="utf-8")
+        target = subprocess.Popen(
+            [str(TARGET), "--config", str(config_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert target.stdin is not None
+        target.stdin.write(schema + _record_lines(records[:1000]) + _state_line({"upto": 1000}))
+        target.stdin.flush()
+        deadline = time.monotonic() + 30
+        while product_patches(doomed.stats()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        doomed.kill()
+        rest = _record_lines(records[1000:]) + _state_line({"upto": 3000})
+        stdout, stderr = target.communicate(rest, timeout=120)
+
+    assert target.returncode == 1
+    assert f"the PIM at {doomed.base_url} is unavailable" in stderr
+    assert "Traceback" not in stderr
+    assert stdout.strip() == ""
+    report = json.loads(Path(config["run_report_path"]).read_text(encoding="utf-8"))
+    assert report["created"] >= 300
+    assert report["received"] == report["created"] + report["rejected"]
+    letters = [json.loads(line) for line in (tmp_path / "dead-letter.jsonl").open()]
+    assert len(letters) == report["rejected"] > 0
+    assert {letter["reason"] for letter in letters} == {"retries_exhausted"}
