@@ -22,6 +22,7 @@ from tap_erp_xml.handlers import (
     Element,
     Extractor,
     Handler,
+    attribute_keyed_handler,
     chain,
     element_text,
     first_value_handler,
@@ -152,6 +153,8 @@ class FieldCompiler:
         value = self._node_value(spec, name)
         key_reader = node_value(key_path.attribute, None, name, "key")
         if not rest.steps and not key_path.steps:
+            if key_path.attribute is not None:
+                return attribute_keyed_handler(name, key_path.attribute, key_spec, value)
             return keyed_handler(name, key_reader, key_spec, value)
         nodes_of = _matcher(rest.steps)
         key_of = _matcher(key_path.steps)

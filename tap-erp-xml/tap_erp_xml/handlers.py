@@ -153,6 +153,23 @@ def keyed_handler(name: str, key_of: Extractor, key_spec: str, value: Extractor)
     return keyed
 
 
+def attribute_keyed_handler(name: str, attribute: str, key_spec: str, value: Extractor) -> Handler:
+    """``keyed_handler`` for the usual key, an attribute of the child (``@lang``), inlined."""
+
+    def keyed(child: Element, record: dict[str, Any]) -> None:
+        key = child.get(attribute)
+        if key is not None:
+            key = key.strip()
+        if not key:
+            raise ConversionFailure(name, key_spec, f"an object keyed by {key_spec}")
+        current = record[name]
+        if current is None:
+            current = record[name] = {}
+        current[key] = value(child)
+
+    return keyed
+
+
 def items_handler(name: str, tag: str, value: Extractor) -> Handler:
     """Array items ``Container/Item``: the container exists, so the array is at least ``[]``."""
 

@@ -1,11 +1,16 @@
-"""Singer message writer: msgspec encoding, and no flush per RECORD (one syscall per record
-was a measurable share of the run); SCHEMA and STATE still flush, so a target sees a STATE
-only after every RECORD before it, and Python flushes the rest at exit.
+"""Singer message writer: msgspec encoding, RECORD lines written in chunks.
+
+``sys.stdout.buffer`` is not always buffered: under ``PYTHONUNBUFFERED`` (set in many
+containers and by Meltano) it is the raw file, and every write is a system call - one per
+record was a measurable share of the run. RECORD lines are therefore collected in a chunk
+written once it exceeds ``CHUNK_BYTES``; any other message (SCHEMA, STATE, ...) first
+writes the pending chunk, then itself, then flushes, so a target sees a STATE only after
+every RECORD before it. ``flush_records`` ends a stream's sync, error or not.
 
 ``record_writer`` is the per-record fast path used by the stream when nothing transforms
-records (see ``ErpXmlStream._write_record_message``): it writes exactly the line the SDK
-would (same keys in the same order, same encoder settings, ``time_extracted`` taken per
-record in UTC) without building a ``RecordMessage`` and its dict for every record.
+records (see ``ErpXmlStream._write_record_message``): it appends exactly the line the SDK
+would write (same keys in the same order, same encoder settings, ``time_extracted`` taken
+per record in UTC) without building a ``RecordMessage`` and its dict for every record.
 """
 
 from __future__ import annotations
@@ -20,21 +25,39 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter, enc_hook
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
 
 RecordWriter = Callable[[dict[str, Any]], None]
+CHUNK_BYTES = 1 << 16
 
 
 class BufferedMsgSpecWriter(MsgSpecWriter):
-    """msgspec JSON lines on stdout, flushed on every non-RECORD message."""
+    """msgspec JSON lines on stdout; RECORD lines in chunks, anything else flushed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending = bytearray()
+
+    def flush_records(self) -> None:
+        """Write the pending RECORD lines, if any."""
+        if self._pending:
+            sys.stdout.buffer.write(self._pending)
+            self._pending.clear()
 
     def write_message(self, message: Message) -> None:
-        """Write one message; flush unless it is a RECORD."""
+        """Queue a RECORD line; write any other message at once, after pending records."""
+        line = self.format_message(message)
+        if isinstance(message, RecordMessage):
+            self._pending += line
+            if len(self._pending) >= CHUNK_BYTES:
+                self.flush_records()
+            return
+        self.flush_records()
         out = sys.stdout.buffer
-        out.write(self.format_message(message))
-        if not isinstance(message, RecordMessage):
-            out.flush()
+        out.write(line)
+        out.flush()
 
     def record_writer(self, stream: str, version: int | None) -> RecordWriter:
-        """A function writing one RECORD line of ``stream`` per call, as ``write_message``."""
-        out = sys.stdout.buffer
+        """A function queueing one RECORD line of ``stream`` per call, as ``write_message``."""
+        pending = self._pending
+        flush = self.flush_records
         encode_into = msgspec.json.Encoder(enc_hook=enc_hook, decimal_format="number").encode_into
         now = datetime.datetime.now
         utc = datetime.UTC
@@ -42,13 +65,13 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         if version is not None:
             message["version"] = version
         message["time_extracted"] = None
-        line = bytearray(1024)
 
         def write(record: dict[str, Any]) -> None:
             message["record"] = record
             message["time_extracted"] = now(utc)
-            encode_into(message, line)
-            line.append(10)
-            out.write(line)
+            encode_into(message, pending, -1)
+            pending.append(10)
+            if len(pending) >= CHUNK_BYTES:
+                flush()
 
         return write

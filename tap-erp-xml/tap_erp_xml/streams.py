@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk import Stream
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.encoding.simple import RecordMessage
 
 from tap_erp_xml.config import FieldSpec, StreamConfig, TapSettings
@@ -32,6 +33,7 @@ from tap_erp_xml.errors import (
 )
 from tap_erp_xml.fields import Element, FieldCompiler, field_schema
 from tap_erp_xml.generic import conform, element_value, infer_schema, merge_schemas
+from tap_erp_xml.output import BufferedMsgSpecWriter, RecordWriter
 from tap_erp_xml.paths import parse_record_path
 from tap_erp_xml.reader import RecordReader
 from tap_erp_xml.source import FileSource, SourceFile
@@ -88,6 +90,8 @@ class ErpXmlStream(Stream):
             schema = _declared_schema(config.fields)
         self._files: list[SourceFile] | None = None
         self._all_selected: bool | None = None
+        self._lean_checked = False
+        self._lean_write: RecordWriter | None = None
         self.last_counts = SyncCounts()
         self._max_value: Any = None
         super().__init__(tap, schema=schema, name=config.name)
@@ -147,7 +151,20 @@ class ErpXmlStream(Stream):
         return lambda value: value is None or bool(value >= start)
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Yield the records of every changed file, in file order then document order."""
+        """Yield the records of every changed file, in file order then document order.
+
+        RECORD lines still queued by the writer (see output.py) are written when the
+        stream ends, error or not.
+        """
+        self._lean_checked = False
+        try:
+            yield from self._changed_files_records(context)
+        finally:
+            writer = self._tap.message_writer
+            if isinstance(writer, BufferedMsgSpecWriter):
+                writer.flush_records()
+
+    def _changed_files_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         counts = self.last_counts = SyncCounts()
         keep = self._record_filter(context)
         bookmarks: dict[str, str] = self.stream_state.setdefault("files", {})
@@ -225,6 +242,40 @@ class ErpXmlStream(Stream):
                     self._cfg.record_path,
                 )
 
+    def _write_record_message(self, record: dict[str, Any]) -> None:
+        """Write the RECORD line directly when nothing transforms records (see output.py).
+
+        The SDK builds a ``RecordMessage``, then its dict, for every record and calls the
+        writer through three layers; with every property selected, no stream map and no
+        flattening, the line it writes is known, so it is encoded in one step here.
+        """
+        if not self._lean_checked:
+            self._lean_write = self._lean_record_writer()
+            self._lean_checked = True
+        if self._lean_write is None:
+            super()._write_record_message(record)
+            return
+        self._lean_write(record)
+        self.state_manager.is_flushed = False
+
+    def _lean_record_writer(self) -> RecordWriter | None:
+        writer = self._tap.message_writer
+        maps = self.stream_maps
+        if (
+            not isinstance(writer, BufferedMsgSpecWriter)
+            or not self._every_property_selected()
+            or len(maps) != 1
+            or type(maps[0]) is not SameRecordTransform
+            or (maps[0].flattening_options and maps[0].flattening_enabled)
+        ):
+            return None
+        return writer.record_writer(maps[0].stream_alias, self._stream_version)
+
+    def _every_property_selected(self) -> bool:
+        if self._all_selected is None:
+            self._all_selected = all(self.mask.values())
+        return self._all_selected
+
     def _generate_record_messages(
         self, record: dict[str, Any]
     ) -> Generator[RecordMessage, None, None]:
@@ -234,9 +285,7 @@ class ErpXmlStream(Stream):
         of each record, a fifth of the SDK's time per record) removes nothing, and with
         conformance ``NONE`` the conformer returns the record unchanged; otherwise defer.
         """
-        if self._all_selected is None:
-            self._all_selected = all(self.mask.values())
-        if not self._all_selected:
+        if not self._every_property_selected():
             yield from super()._generate_record_messages(record)
             return
         now = utc_now()
@@ -249,6 +298,16 @@ class ErpXmlStream(Stream):
                     version=self._stream_version,
                     time_extracted=now,
                 )
+
+    def _process_record(
+        self,
+        record: dict[str, Any],
+        child_context: Context | None = None,
+        partition_context: Context | None = None,
+    ) -> None:
+        """Without partitions nothing is added to a record, and there are no child streams."""
+        if partition_context:
+            super()._process_record(record, child_context, partition_context)
 
     def generate_child_contexts(
         self, record: dict[str, Any], context: Context | None
