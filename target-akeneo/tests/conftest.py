@@ -84,6 +84,22 @@ def run_target(config: dict[str, Any], singer_input: str, tmp_path: Path) -> Run
     return run
 
 
+def start_target(
+    config: dict[str, Any], tmp_path: Path, command: tuple[str, ...] = (str(TARGET),)
+) -> subprocess.Popen[str]:
+    """Start the target CLI with pipes, for tests that feed its input in steps."""
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    return subprocess.Popen(
+        [*command, "--config", str(config_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+
+
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Any]:
     from akeneo_sandbox.testing import SandboxProcess

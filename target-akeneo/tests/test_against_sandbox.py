@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TARGET, run_target, sandbox_config
+from conftest import run_target, sandbox_config, start_target
 from target_helpers import (
     ACCEPTANCE_RECORDS,
     CATALOG,
@@ -262,16 +261,7 @@ def test_token_expiring_mid_run_is_renewed(tmp_path: Path) -> None:
     schema, *lines = singer_lines(many_records(600)).splitlines(keepends=True)
     with SandboxProcess(catalog=CATALOG, token_ttl=1) as sandbox:
         config = sandbox_config(sandbox, tmp_path, batch_size=5, max_concurrency=1)
-        config_path = tmp_path / "config.json"
-        config_path.write_text(json.dumps(config), encoding="utf-8")
-        target = subprocess.Popen(
-            [str(TARGET), "--config", str(config_path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
-        )
+        target = start_target(config, tmp_path)
         assert target.stdin is not None
         target.stdin.write(schema + "".join(lines[:300]))
         target.stdin.flush()
@@ -288,17 +278,8 @@ def test_pim_gone_mid_run_fails_naming_the_url_and_emits_no_state(tmp_path: Path
 
     with SandboxProcess(catalog=CATALOG) as doomed:
         config = sandbox_config(doomed, tmp_path, max_retries=2)
-        config_path = tmp_path / "config.json"
-        config_path.write_text(json.dumps(config), encoding="utf-8")
         schema, *rest = singer_lines(ACCEPTANCE_RECORDS).splitlines(keepends=True)
-        target = subprocess.Popen(
-            [str(TARGET), "--config", str(config_path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
-        )
+        target = start_target(config, tmp_path)
         assert target.stdin is not None
         target.stdin.write(schema)
         target.stdin.flush()
@@ -349,20 +330,11 @@ def test_state_is_emitted_only_after_the_products_before_it_are_in_the_pim(
     first, second = many_records(1100, "FIRST"), many_records(1100, "SECOND")
     with SandboxProcess(catalog=CATALOG, faults="429=0.3", seed=3) as sandbox:
         config = sandbox_config(sandbox, tmp_path, max_retries=10)
-        config_path = tmp_path / "config.json"
-        config_path.write_text(json.dumps(config), encoding="utf-8")
         shorter_drains = (
             "from target_akeneo.target import TargetAkeneo as T; "
             "T._MAX_RECORD_AGE_IN_MINUTES = 1 / 60; T.cli()"
         )
-        target = subprocess.Popen(
-            [sys.executable, "-c", shorter_drains, "--config", str(config_path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
-        )
+        target = start_target(config, tmp_path, (sys.executable, "-c", shorter_drains))
         assert target.stdin is not None
         assert target.stdout is not None
         stdin = target.stdin
@@ -401,16 +373,7 @@ def test_pim_killed_with_chunks_in_flight_emits_no_state(tmp_path: Path) -> None
     records = many_records(3000, "GONE")
     with SandboxProcess(catalog=CATALOG) as doomed:
         config = sandbox_config(doomed, tmp_path, max_retries=2)
-        config_path = tmp_path / "config.json"
-        config_path.write_text(json.dumps(config), encoding="utf-8")
-        target = subprocess.Popen(
-            [str(TARGET), "--config", str(config_path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
-        )
+        target = start_target(config, tmp_path)
         assert target.stdin is not None
         target.stdin.write(schema + _record_lines(records[:1000]) + _state_line({"upto": 1000}))
         target.stdin.flush()
