@@ -54,6 +54,15 @@ def format_error(message: str, doc_anchor: str) -> ApiError:
     return ApiError(422, message + FORMAT_HINT, doc_anchor=doc_anchor)
 
 
+def url_mismatch(label: str, given: object, in_url: str) -> ApiError:
+    """A 422 for a body whose identifier, uuid or code differs from the one in the URL."""
+    return ApiError(
+        422,
+        f'The {label} "{given}" provided in the request body must match '
+        f'the {label} "{in_url}" provided in the url.',
+    )
+
+
 def validation_failed(errors: list[dict[str, Any]]) -> ApiError:
     """A 422 from Akeneo's validator: constraint violations listed in `errors`."""
     return ApiError(422, "Validation failed.", errors=errors)

@@ -10,7 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from akeneo_sandbox.catalog import Catalog, Doc, missing
-from akeneo_sandbox.errors import ApiError, expects, format_error, php_type, validation_failed
+from akeneo_sandbox.errors import (
+    ApiError,
+    expects,
+    format_error,
+    php_type,
+    url_mismatch,
+    validation_failed,
+)
 from akeneo_sandbox.search import stored_datetime
 from akeneo_sandbox.store import Store
 from akeneo_sandbox.validation import ProductValidator, unique_text
@@ -239,11 +246,7 @@ class ProductService:
             raise ApiError(400, INVALID_JSON)
         given = body.get("identifier", identifier)
         if given != identifier:
-            raise ApiError(
-                422,
-                f'The identifier "{given}" provided in the request body must match '
-                f'the identifier "{identifier}" provided in the url.',
-            )
+            raise url_mismatch("identifier", given, identifier)
         existing = self.store.product_by_identifier(identifier)
         if existing is not None and create_only:
             raise validation_failed(
@@ -275,11 +278,7 @@ class ProductService:
             raise format_error('Property "identifier" does not exist.', ANCHOR_UUID)
         given = body.get("uuid", canonical)
         if not isinstance(given, str) or given.lower() != canonical:
-            raise ApiError(
-                422,
-                f'The uuid "{given}" provided in the request body must match '
-                f'the uuid "{canonical}" provided in the url.',
-            )
+            raise url_mismatch("uuid", given, canonical)
         existing = self.store.product_by_uuid(canonical)
         if existing is not None and create_only:
             raise validation_failed(

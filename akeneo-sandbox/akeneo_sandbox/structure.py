@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from akeneo_sandbox.catalog import KIND_DEFAULTS, READ_ONLY, Doc, normalize_item, reference_problems
-from akeneo_sandbox.errors import ApiError, format_error, php_type, validation_failed
+from akeneo_sandbox.errors import ApiError, format_error, php_type, url_mismatch, validation_failed
 from akeneo_sandbox.products import INVALID_JSON, MAX_LINE_CHARS, MAX_LINES
 from akeneo_sandbox.state import Sandbox
 
@@ -74,19 +74,11 @@ def write_item(
         raise ApiError(400, INVALID_JSON)
     given = body.get("code", code)
     if given != code:
-        raise ApiError(
-            422,
-            f'The code "{given}" provided in the request body must match '
-            f'the code "{code}" provided in the url.',
-        )
+        raise url_mismatch("code", given, code)
     if attribute is not None:
         given_attribute = body.get("attribute", attribute)
         if given_attribute != attribute:
-            raise ApiError(
-                422,
-                f'The attribute code "{given_attribute}" provided in the request body must match '
-                f'the attribute code "{attribute}" provided in the url.',
-            )
+            raise url_mismatch("attribute code", given_attribute, attribute)
     _check_types(kind, body, anchor)
     catalog = state.catalog
     key = catalog.store_key(kind, {"code": code, "attribute": attribute})
