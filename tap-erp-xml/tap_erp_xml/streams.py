@@ -23,6 +23,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.encoding.simple import RecordMessage
 
+from tap_erp_xml.codegen import compile_record
 from tap_erp_xml.config import FieldSpec, StreamConfig, TapSettings
 from tap_erp_xml.convert import as_utc
 from tap_erp_xml.errors import (
@@ -86,7 +87,9 @@ class ErpXmlStream(Stream):
         self._extract: Callable[[Element], dict[str, Any]] | None = None
         schema: dict[str, Any] | None = None
         if config.fields is not None:
-            self._extract = FieldCompiler(config.namespaces).record(config.fields)
+            self._extract = compile_record(config.fields, config.namespaces) or FieldCompiler(
+                config.namespaces
+            ).record(config.fields)
             schema = _declared_schema(config.fields)
         self._files: list[SourceFile] | None = None
         self._all_selected: bool | None = None
