@@ -27,6 +27,7 @@ PACKAGES = (
     "uvicorn",
 )
 BAR_WIDTH = 40
+TAP_RATIO_MIN_SIZE = 200_000
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,12 @@ def _at_least(section: str, what: str, measured: float, limit: float) -> Check:
 def checks(results: dict[str, Any]) -> list[Check]:
     """Every target the tap, target and sandbox issues name, against the medians."""
     tap = results.get("tap", [])
+    # The issue sets the ratio on files of at least 200,000 products; smaller sizes are shown
+    # in the tables (interpreter start weighs more there) but not checked.
+    checked = [r for r in tap if r["size"] >= TAP_RATIO_MIN_SIZE] or tap
     found = [
         _at_least("tap", f"records/s vs bare lxml, {label(r['size'])}", r["ratio"], 0.4)
-        for r in tap
+        for r in checked
     ]
     large = max(tap, key=lambda r: r["size"], default=None)
     tenth = _by_size(tap, large["size"] // 10) if large else None

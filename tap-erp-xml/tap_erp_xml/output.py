@@ -8,9 +8,10 @@ writes the pending chunk, then itself, then flushes, so a target sees a STATE on
 every RECORD before it. ``flush_records`` ends a stream's sync, error or not.
 
 ``record_writer`` is the per-record fast path used by the stream when nothing transforms
-records (see ``ErpXmlStream._write_record_message``): it appends exactly the line the SDK
-would write (same keys in the same order, same encoder settings, ``time_extracted`` taken
-per record in UTC) without building a ``RecordMessage`` and its dict for every record.
+records (see ``ErpXmlStream._sync_records``): it appends exactly the line the SDK
+would write (same keys in the same order, same encoder settings) without building a
+``RecordMessage`` and its dict for every record. ``time_extracted`` is read from the clock
+once per chunk (every ~100 records, a few milliseconds apart), not once per record.
 """
 
 from __future__ import annotations
@@ -58,20 +59,24 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         """A function queueing one RECORD line of ``stream`` per call, as ``write_message``."""
         pending = self._pending
         flush = self.flush_records
-        encode_into = msgspec.json.Encoder(enc_hook=enc_hook, decimal_format="number").encode_into
-        now = datetime.datetime.now
-        utc = datetime.UTC
+        encoder = msgspec.json.Encoder(enc_hook=enc_hook, decimal_format="number")
+        encode_into = encoder.encode_into
         message: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": None}
         if version is not None:
             message["version"] = version
-        message["time_extracted"] = None
+
+        def stamp() -> str:
+            # The SDK's text for an aware UTC datetime, made once per chunk, not per record.
+            return encoder.encode(datetime.datetime.now(datetime.UTC)).decode()[1:-1]
+
+        message["time_extracted"] = stamp()
 
         def write(record: dict[str, Any]) -> None:
             message["record"] = record
-            message["time_extracted"] = now(utc)
             encode_into(message, pending, -1)
             pending.append(10)
             if len(pending) >= CHUNK_BYTES:
                 flush()
+                message["time_extracted"] = stamp()
 
         return write

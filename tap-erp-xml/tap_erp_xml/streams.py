@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
+# Records counted into the SDK's metrics counter in steps, not one call per record.
+COUNTER_STEP = 1000
 SOURCE_FILE = "_sdc_source_file"
 SOURCE_LINE = "_sdc_source_line"
 MODIFIED_AT = "_sdc_modified_at"
@@ -93,8 +95,6 @@ class ErpXmlStream(Stream):
             schema = _declared_schema(config.fields)
         self._files: list[SourceFile] | None = None
         self._all_selected: bool | None = None
-        self._lean_checked = False
-        self._lean_write: RecordWriter | None = None
         self.last_counts = SyncCounts()
         self._max_value: Any = None
         super().__init__(tap, schema=schema, name=config.name)
@@ -159,7 +159,6 @@ class ErpXmlStream(Stream):
         RECORD lines still queued by the writer (see output.py) are written when the
         stream ends, error or not.
         """
-        self._lean_checked = False
         try:
             yield from self._changed_files_records(context)
         finally:
@@ -194,6 +193,7 @@ class ErpXmlStream(Stream):
             if source.modified is not None:
                 bookmarks[source.name] = source.modified.isoformat()
                 self.state_manager.is_flushed = False
+            self._write_state_message()
         self.logger.info(
             "Stream '%s': %d records emitted, %d skipped (invalid values), %d filtered "
             "(replication key), %d files read, %d files unchanged (not opened), %d files failed",
@@ -213,6 +213,7 @@ class ErpXmlStream(Stream):
         extract = self._extract or self._generic_record
         key = self.replication_key
         fail = self._settings.on_invalid_value == "fail"
+        top = self._max_value
         for name, stream in self._source.documents(source):
             found = 0
             try:
@@ -227,9 +228,13 @@ class ErpXmlStream(Stream):
                         counts.skipped_invalid += 1
                         self.logger.warning("Skipped record: %s", message)
                         continue
-                    if keep is not None and key and not keep(record.get(key)):
-                        counts.filtered += 1
-                        continue
+                    if key:
+                        value = record.get(key)
+                        if keep is not None and not keep(value):
+                            counts.filtered += 1
+                            continue
+                        if value is not None and (top is None or value > top):
+                            top = value
                     record[SOURCE_FILE] = name
                     record[SOURCE_LINE] = elem.sourceline
                     record[MODIFIED_AT] = modified
@@ -237,6 +242,10 @@ class ErpXmlStream(Stream):
                     yield record
             except (OSError, EOFError, zlib.error) as exc:
                 raise SourceError(f"{name}: cannot read: {type(exc).__name__}: {exc}") from None
+            finally:
+                # The running maximum of the replication key, flushed per file
+                # (``_flush_bookmark``) instead of the SDK's bookkeeping per record.
+                self._max_value = top
             if not found:
                 counts.files_without_records += 1
                 self.logger.warning(
@@ -244,22 +253,6 @@ class ErpXmlStream(Stream):
                     name,
                     self._cfg.record_path,
                 )
-
-    def _write_record_message(self, record: dict[str, Any]) -> None:
-        """Write the RECORD line directly when nothing transforms records (see output.py).
-
-        The SDK builds a ``RecordMessage``, then its dict, for every record and calls the
-        writer through three layers; with every property selected, no stream map and no
-        flattening, the line it writes is known, so it is encoded in one step here.
-        """
-        if not self._lean_checked:
-            self._lean_write = self._lean_record_writer()
-            self._lean_checked = True
-        if self._lean_write is None:
-            super()._write_record_message(record)
-            return
-        self._lean_write(record)
-        self.state_manager.is_flushed = False
 
     def _lean_record_writer(self) -> RecordWriter | None:
         writer = self._tap.message_writer
@@ -321,14 +314,54 @@ class ErpXmlStream(Stream):
     def _increment_stream_state(
         self, latest_record: dict[str, Any], *, context: Context | None = None
     ) -> None:
-        """Keep only the running maximum per record; the SDK's bookkeeping (which keeps the
-        maximum as well, records being unsorted) runs once per file, in ``_flush_bookmark``."""
-        key = self.replication_key
-        if not key:
+        """Nothing per record: ``_read_file`` keeps the running maximum, and the SDK's
+        bookkeeping (which keeps the maximum as well, records being unsorted) runs once per
+        file, in ``_flush_bookmark``."""
+
+    def _sync_records(
+        self, context: Context | None = None, *, write_messages: bool = True
+    ) -> Generator[dict[str, Any], Any, Any]:
+        """Write each record straight away when none of the SDK's per-record steps applies.
+
+        With this stream unpartitioned and selected, no dry-run record limit, no
+        ``post_process`` and the lean writer usable, the SDK's loop (limit check, post
+        process, child context, state increment, counter and a generator hop per record)
+        changes nothing, and cost a sixth of the tap's time per record. Metrics, the starting
+        replication value and state are kept as the SDK keeps them; STATE is written after
+        each file (``_changed_files_records``) and at the end.
+        """
+        write = self._lean_sync_writer(context, write_messages=write_messages)
+        if write is None:
+            yield from super()._sync_records(context, write_messages=write_messages)
             return
-        value = latest_record.get(key)
-        if value is not None and (self._max_value is None or value > self._max_value):
-            self._max_value = value
+        counter = self.get_record_counter()
+        with counter, self.get_sync_timer():
+            self._write_starting_replication_value(None)
+            pending = 0
+            for record in self.get_records(None):
+                write(record)
+                pending += 1
+                if pending == COUNTER_STEP:
+                    counter.increment(pending)
+                    pending = 0
+            counter.increment(pending)
+        self._finalize_state(self.stream_state)
+        self._write_state_message()
+
+    def _lean_sync_writer(
+        self, context: Context | None, *, write_messages: bool
+    ) -> RecordWriter | None:
+        if (
+            not write_messages
+            or context is not None
+            or self.partitions
+            or self.child_streams
+            or not self.selected
+            or self.ABORT_AT_RECORD_COUNT is not None
+            or type(self).post_process is not Stream.post_process
+        ):
+            return None
+        return self._lean_record_writer()
 
     def _flush_bookmark(self, context: Context | None) -> None:
         if self._max_value is not None and self.replication_key:
