@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tap_erp_xml.config import SCALAR_TYPES, FieldSpec
-from tap_erp_xml.convert import scalar_converter
+from tap_erp_xml.convert import Memo, boolean_table, scalar_converter
 from tap_erp_xml.errors import ConversionFailure
 from tap_erp_xml.handlers import Element
 from tap_erp_xml.paths import Path, parse_path
@@ -71,15 +71,35 @@ class _Generator:
         return parse_path(spec.path, self._namespaces, f"{spec.setting}.path")
 
     def convert_lines(self, spec: FieldSpec, type_name: str, var: str, label: str) -> list[str]:
-        """Turn the stripped non-empty text in ``var`` into the typed value, in place."""
+        """Turn the stripped non-empty text in ``var`` into the typed value, in place.
+
+        The usual conversions are inlined (a call less per value, a fifth of the time of the
+        acceptance shape): ``int``, ``float`` after the separators, the boolean table, and
+        the date memo's cache, which is called only on a miss.
+        """
         convert = scalar_converter(spec, type_name)
         if convert is None:
             return []
-        fn = self.src.const(convert)
+        if type_name == "integer":
+            expr = [f"{var} = int({var})"]
+        elif type_name == "number":
+            text = var
+            if spec.thousands_separator:
+                text = f"{text}.replace({self.src.const(spec.thousands_separator)}, '')"
+            if spec.decimal_separator != ".":
+                text = f"{text}.replace({self.src.const(spec.decimal_separator)}, '.')"
+            expr = [f"{var} = float({text})"]
+        elif type_name == "boolean":
+            expr = [f"{var} = {self.src.const(boolean_table(spec))}[{var}.lower()]"]
+        elif isinstance(convert, Memo):
+            memo, cache = self.src.const(convert), self.src.const(convert.cache)
+            expr = [f"w = {cache}.get({var})", f"{var} = {memo}({var}) if w is None else w"]
+        else:
+            expr = [f"{var} = {self.src.const(convert)}({var})"]
         label_c, type_c = self.src.const(label), self.src.const(type_name)
         return [
             "try:",
-            f"    {var} = {fn}({var})",
+            *_indent(expr),
             f"except {self._errors}:",
             f"    raise {self._failure}({label_c}, {var}, {type_c}) from None",
         ]

@@ -32,9 +32,15 @@ def _number_factory(decimal_sep: str, thousands: str | None) -> Converter:
     return number
 
 
-def _boolean_factory(true_values: tuple[str, ...], false_values: tuple[str, ...]) -> Converter:
-    truth = dict.fromkeys(true_values or TRUE_WORDS, True)
-    truth.update(dict.fromkeys(false_values or FALSE_WORDS, False))
+def boolean_table(spec: FieldSpec) -> dict[str, bool]:
+    """Lower-case spelling -> truth value: the field's own words, else the usual ERP ones."""
+    truth = dict.fromkeys(spec.true_values or TRUE_WORDS, True)
+    truth.update(dict.fromkeys(spec.false_values or FALSE_WORDS, False))
+    return truth
+
+
+def _boolean_factory(spec: FieldSpec) -> Converter:
+    truth = boolean_table(spec)
 
     def boolean(text: str) -> bool:
         return truth[text.lower()]
@@ -42,28 +48,34 @@ def _boolean_factory(true_values: tuple[str, ...], false_values: tuple[str, ...]
     return boolean
 
 
-def _memoized(convert: Converter, size: int = 4096) -> Converter:
-    """Exports repeat the same dates endlessly and ``strptime`` costs ~10 us a call."""
-    cache: dict[str, Any] = {}
+class Memo:
+    """A converter remembering its results: exports repeat the same dates endlessly and
+    ``strptime`` costs ~10 us a call. Generated extractors (codegen.py) read ``cache``
+    directly and call the memo only on a miss."""
 
-    def cached(text: str) -> Any:
+    __slots__ = ("_convert", "_size", "cache")
+
+    def __init__(self, convert: Converter, size: int = 4096) -> None:
+        self._convert = convert
+        self._size = size
+        self.cache: dict[str, Any] = {}
+
+    def __call__(self, text: str) -> Any:
         try:
-            return cache[text]
+            return self.cache[text]
         except KeyError:
-            value = convert(text)
-            if len(cache) >= size:
-                cache.clear()
-            cache[text] = value
+            value = self._convert(text)
+            if len(self.cache) >= self._size:
+                self.cache.clear()
+            self.cache[text] = value
             return value
-
-    return cached
 
 
 def _date_factory(fmt: str | None) -> Converter:
     if fmt is None:
-        return _memoized(lambda text: datetime.date.fromisoformat(text).isoformat())
+        return Memo(lambda text: datetime.date.fromisoformat(text).isoformat())
     strptime = datetime.datetime.strptime
-    return _memoized(lambda text: strptime(text, fmt).date().isoformat())
+    return Memo(lambda text: strptime(text, fmt).date().isoformat())
 
 
 def as_utc(value: datetime.datetime) -> str:
@@ -76,9 +88,9 @@ def as_utc(value: datetime.datetime) -> str:
 def _datetime_factory(fmt: str | None) -> Converter:
     if fmt is None:
         parse = datetime.datetime.fromisoformat
-        return _memoized(lambda text: as_utc(parse(text)))
+        return Memo(lambda text: as_utc(parse(text)))
     strptime = datetime.datetime.strptime
-    return _memoized(lambda text: as_utc(strptime(text, fmt)))
+    return Memo(lambda text: as_utc(strptime(text, fmt)))
 
 
 def scalar_converter(spec: FieldSpec, type_name: str) -> Converter | None:
@@ -90,7 +102,7 @@ def scalar_converter(spec: FieldSpec, type_name: str) -> Converter | None:
     if type_name == "number":
         return _number_factory(spec.decimal_separator, spec.thousands_separator)
     if type_name == "boolean":
-        return _boolean_factory(spec.true_values, spec.false_values)
+        return _boolean_factory(spec)
     if type_name == "date":
         return _date_factory(spec.format)
     if type_name == "date-time":
