@@ -55,10 +55,14 @@ def run_process(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float = 3600,
+    tree_role: str | None = None,
 ) -> ProcessRun:
     """Run `command` to completion; stdout goes to a file (default /dev/null), stderr to `log`.
 
-    Wall time, CPU time and peak memory are measured by bench/spawn.py around the command.
+    Wall time, CPU time (the command's and its reaped children's) and peak memory are
+    measured by bench/spawn.py around the command. With `tree_role`, peak memory is instead
+    the sampled peak of the summed memory of every process whose command line names it
+    (a program that forks helpers: the kernel's figure is the largest one, not the sum).
     """
     figures_file = log.with_suffix(".rusage.json")
     launcher = [sys.executable, str(SPAWN), str(figures_file), *command]
@@ -66,27 +70,26 @@ def run_process(
         source = files.enter_context(stdin.open("rb")) if stdin else subprocess.DEVNULL
         sink = files.enter_context(stdout.open("wb")) if stdout else subprocess.DEVNULL
         errors = files.enter_context(log.open("wb"))
-        try:
-            code = subprocess.run(
-                launcher,
-                stdin=source,
-                stdout=sink,
-                stderr=errors,
-                env=env,
-                cwd=cwd,
-                timeout=timeout,
-                check=False,
-            ).returncode
-        except subprocess.TimeoutExpired:
-            code = -9
+        process = subprocess.Popen(
+            launcher, stdin=source, stdout=sink, stderr=errors, env=env, cwd=cwd
+        )
+        sampler = TreeSampler(process.pid, (tree_role,) if tree_role else (), root="launcher")
+        with sampler if tree_role else contextlib.nullcontext():
+            try:
+                code = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                code = -9
     stderr = _tail(log)
     if code != 0:
         last = stderr.strip().splitlines()[-1:] or ["(no output)"]
         raise BenchError(f"{command[0]} exited {code}: {last[0]} (log: {log})")
     figures = json.loads(figures_file.read_text(encoding="utf-8"))
-    return ProcessRun(
-        wall=figures["wall"], cpu=figures["cpu"], peak_mb=figures["peak_mb"], stderr=stderr
-    )
+    peak = figures["peak_mb"]
+    if tree_role:
+        peak = max(peak, sampler.peaks_mb.get(tree_role, 0.0))
+    return ProcessRun(wall=figures["wall"], cpu=figures["cpu"], peak_mb=peak, stderr=stderr)
 
 
 def _role(process: psutil.Process, roles: Iterable[str]) -> str | None:
@@ -111,18 +114,21 @@ class TreeSampler:
     _thread: threading.Thread | None = None
 
     def _sample(self) -> None:
+        """One sample; the processes of one role (a tap and its forked helpers) are summed."""
         try:
             root = psutil.Process(self.pid)
             tree = [root, *root.children(recursive=True)]
         except psutil.Error:
             return
+        sums: dict[str, float] = {}
         for process in tree:
             role = self.root if process is root else _role(process, self.roles)
             if role is None:
                 continue
             with contextlib.suppress(psutil.Error):
-                rss = process.memory_info().rss / 2**20
-                self.peaks_mb[role] = max(self.peaks_mb.get(role, 0.0), rss)
+                sums[role] = sums.get(role, 0.0) + process.memory_info().rss / 2**20
+        for role, rss in sums.items():
+            self.peaks_mb[role] = max(self.peaks_mb.get(role, 0.0), rss)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

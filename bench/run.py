@@ -101,7 +101,11 @@ class Bench:
         if size not in rows:
             log(f"tap at {label(size)} products, {self.plan.reps_for(size)} run(s)")
             rows[size] = section_tap.measure(self.work, size, self.plan.reps_for(size))
-            log(f"  tap {rows[size]['tap_rps']:,.0f} records/s, ratio {rows[size]['ratio']:.2f}")
+            row = rows[size]
+            log(
+                f"  tap {row['tap_rps']:,.0f} records/s, ratio {row['ratio']:.2f} "
+                f"(1 process: {row['single_rps']:,.0f} records/s, ratio {row['single_ratio']:.2f})"
+            )
         return rows[size]
 
     def target(self, size: int) -> dict[str, Any]:

@@ -97,6 +97,8 @@ class TapSettings:
     allow_empty_match: bool
     infer_schema_sample_size: int
     start_date: datetime.datetime | None
+    processes: int
+    processes_min_file_mb: int
     s3: S3Config
     sftp: SftpConfig
 
@@ -119,6 +121,12 @@ def _str_list(value: Any, setting: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{setting}: expected a list of non-empty strings")
     return tuple(value)
+
+
+def _count(value: Any, setting: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{setting}: expected an integer >= 0, got {value!r}")
+    return value
 
 
 def _choice(value: Any, setting: str, choices: tuple[str, ...], default: str) -> str:
@@ -285,6 +293,8 @@ def parse_settings(config: Mapping[str, Any]) -> TapSettings:
     sample = config.get("infer_schema_sample_size", 100)
     if not isinstance(sample, int) or sample < 1:
         raise ConfigError(f"infer_schema_sample_size: expected a positive integer, got {sample!r}")
+    processes = _count(config.get("processes", 0), "processes")
+    min_mb = _count(config.get("processes_min_file_mb", 32), "processes_min_file_mb")
     return TapSettings(
         streams=streams,
         base_dir=_str(config.get("base_dir"), "base_dir"),
@@ -297,6 +307,8 @@ def parse_settings(config: Mapping[str, Any]) -> TapSettings:
         allow_empty_match=bool(config.get("allow_empty_match", False)),
         infer_schema_sample_size=sample,
         start_date=_start_date(config.get("start_date")),
+        processes=processes,
+        processes_min_file_mb=min_mb,
         s3=_s3(config.get("s3")),
         sftp=_sftp(config.get("sftp")),
     )

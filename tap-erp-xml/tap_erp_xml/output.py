@@ -57,26 +57,41 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
 
     def record_writer(self, stream: str, version: int | None) -> RecordWriter:
         """A function queueing one RECORD line of ``stream`` per call, as ``write_message``."""
-        pending = self._pending
-        flush = self.flush_records
-        encoder = msgspec.json.Encoder(enc_hook=enc_hook, decimal_format="number")
-        encode_into = encoder.encode_into
-        message: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": None}
-        if version is not None:
-            message["version"] = version
+        return line_writer(stream, version, self._pending, self.flush_records)
 
-        def stamp() -> str:
-            # The SDK's text for an aware UTC datetime, made once per chunk, not per record.
-            return encoder.encode(datetime.datetime.now(datetime.UTC)).decode()[1:-1]
+    def write_lines(self, lines: bytes | bytearray) -> None:
+        """Queue complete RECORD lines encoded elsewhere (by another process, parallel.py)."""
+        self._pending += lines
+        if len(self._pending) >= CHUNK_BYTES:
+            self.flush_records()
 
-        message["time_extracted"] = stamp()
 
-        def write(record: dict[str, Any]) -> None:
-            message["record"] = record
-            encode_into(message, pending, -1)
-            pending.append(10)
-            if len(pending) >= CHUNK_BYTES:
-                flush()
-                message["time_extracted"] = stamp()
+def line_writer(
+    stream: str, version: int | None, buffer: bytearray, flush: Callable[[], None] | None
+) -> RecordWriter:
+    """A function appending one RECORD line of ``stream`` to ``buffer`` per call.
 
-        return write
+    With ``flush``, the buffer is handed to it each time it exceeds ``CHUNK_BYTES``;
+    without, the caller empties it.
+    """
+    encoder = msgspec.json.Encoder(enc_hook=enc_hook, decimal_format="number")
+    encode_into = encoder.encode_into
+    message: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": None}
+    if version is not None:
+        message["version"] = version
+
+    def stamp() -> str:
+        # The SDK's text for an aware UTC datetime, made once per chunk, not per record.
+        return encoder.encode(datetime.datetime.now(datetime.UTC)).decode()[1:-1]
+
+    message["time_extracted"] = stamp()
+
+    def write(record: dict[str, Any]) -> None:
+        message["record"] = record
+        encode_into(message, buffer, -1)
+        buffer.append(10)
+        if flush is not None and len(buffer) >= CHUNK_BYTES:
+            flush()
+            message["time_extracted"] = stamp()
+
+    return write

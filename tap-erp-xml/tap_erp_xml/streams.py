@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import sys
 import zlib
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from singer_sdk import Stream
+from singer_sdk import Stream, metrics
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
@@ -26,17 +27,20 @@ from singer_sdk.singerlib.encoding.simple import RecordMessage
 from tap_erp_xml.codegen import compile_record
 from tap_erp_xml.config import FieldSpec, StreamConfig, TapSettings
 from tap_erp_xml.convert import as_utc
-from tap_erp_xml.errors import (
-    ConversionFailure,
-    SourceError,
-    ValueConversionError,
-    XmlError,
-)
+from tap_erp_xml.errors import SourceError, XmlError
 from tap_erp_xml.fields import Element, FieldCompiler, field_schema
 from tap_erp_xml.generic import conform, element_value, infer_schema, merge_schemas
-from tap_erp_xml.output import BufferedMsgSpecWriter, RecordWriter
+from tap_erp_xml.output import BufferedMsgSpecWriter, RecordWriter, line_writer
+from tap_erp_xml.parallel import FileJob, Progress, available_cpus, read_file
 from tap_erp_xml.paths import parse_record_path
 from tap_erp_xml.reader import RecordReader
+from tap_erp_xml.records import (
+    METADATA_SCHEMA,
+    RecordBuilder,
+    RecordRules,
+    SyncCounts,
+    larger,
+)
 from tap_erp_xml.source import FileSource, SourceFile
 
 if TYPE_CHECKING:
@@ -45,27 +49,14 @@ if TYPE_CHECKING:
 
 # Records counted into the SDK's metrics counter in steps, not one call per record.
 COUNTER_STEP = 1000
-SOURCE_FILE = "_sdc_source_file"
-SOURCE_LINE = "_sdc_source_line"
-MODIFIED_AT = "_sdc_modified_at"
-METADATA_SCHEMA: dict[str, Any] = {
-    SOURCE_FILE: {"type": ["string"]},
-    SOURCE_LINE: {"type": ["integer", "null"]},
-    MODIFIED_AT: {"type": ["string", "null"], "format": "date-time"},
-}
 
 
 @dataclass
-class SyncCounts:
-    """What the end-of-stream log line reports, so nothing is dropped silently."""
+class _DirectWrite:
+    """Set while the lean sync runs: where records go without the SDK's loop."""
 
-    emitted: int = 0
-    skipped_invalid: int = 0
-    filtered: int = 0
-    files_read: int = 0
-    files_unchanged: int = 0
-    files_failed: int = 0
-    files_without_records: int = 0
+    write: RecordWriter
+    counter: metrics.Counter
 
 
 class ErpXmlStream(Stream):
@@ -97,6 +88,7 @@ class ErpXmlStream(Stream):
         self._all_selected: bool | None = None
         self.last_counts = SyncCounts()
         self._max_value: Any = None
+        self._direct: _DirectWrite | None = None
         super().__init__(tap, schema=schema, name=config.name)
         self.primary_keys = list(config.key_properties)
         self.replication_key = config.replication_key
@@ -180,7 +172,11 @@ class ErpXmlStream(Stream):
                 counts.files_unchanged += 1
                 continue
             try:
-                yield from self._read_file(source, counts, keep)
+                processes = self._processes_for(source)
+                if processes > 1 and self._direct is not None:
+                    self._read_file_in_parallel(source, counts, keep, processes, self._direct)
+                else:
+                    yield from self._read_file(source, counts, keep)
             except (XmlError, SourceError) as exc:
                 self._flush_bookmark(context)
                 if self._settings.on_malformed_file == "fail":
@@ -206,53 +202,97 @@ class ErpXmlStream(Stream):
             counts.files_failed,
         )
 
+    def _rules(self, keep: Callable[[Any], bool] | None) -> RecordRules:
+        return RecordRules(
+            extract=self._extract or self._generic_record,
+            key=self.replication_key,
+            keep=keep,
+            fail_on_invalid=self._settings.on_invalid_value == "fail",
+            logger=self.logger,
+        )
+
     def _read_file(
         self, source: SourceFile, counts: SyncCounts, keep: Callable[[Any], bool] | None
     ) -> Iterable[dict[str, Any]]:
+        rules = self._rules(keep)
         modified = source.modified.isoformat() if source.modified else None
-        extract = self._extract or self._generic_record
-        key = self.replication_key
-        fail = self._settings.on_invalid_value == "fail"
-        top = self._max_value
         for name, stream in self._source.documents(source):
+            builder = RecordBuilder(rules, name, modified, counts)
             found = 0
             try:
-                for elem in self._reader.records(stream, name):
+                for elem in self._document_elements(stream, name):
                     found += 1
-                    try:
-                        record = extract(elem)
-                    except ConversionFailure as exc:
-                        message = f"{name}:{elem.sourceline}: {exc}"
-                        if fail:
-                            raise ValueConversionError(message) from None
-                        counts.skipped_invalid += 1
-                        self.logger.warning("Skipped record: %s", message)
-                        continue
-                    if key:
-                        value = record.get(key)
-                        if keep is not None and not keep(value):
-                            counts.filtered += 1
-                            continue
-                        if value is not None and (top is None or value > top):
-                            top = value
-                    record[SOURCE_FILE] = name
-                    record[SOURCE_LINE] = elem.sourceline
-                    record[MODIFIED_AT] = modified
-                    counts.emitted += 1
-                    yield record
-            except (OSError, EOFError, zlib.error) as exc:
-                raise SourceError(f"{name}: cannot read: {type(exc).__name__}: {exc}") from None
+                    record = builder.build(elem)
+                    if record is not None:
+                        yield record
             finally:
                 # The running maximum of the replication key, flushed per file
                 # (``_flush_bookmark``) instead of the SDK's bookkeeping per record.
-                self._max_value = top
+                self._max_value = larger(self._max_value, builder.top)
             if not found:
-                counts.files_without_records += 1
-                self.logger.warning(
-                    "%s: no element matches record_path %s (0 records)",
-                    name,
-                    self._cfg.record_path,
-                )
+                self._no_records(name, counts)
+
+    def _document_elements(self, stream: IO[bytes], name: str) -> Iterator[Element]:
+        try:
+            yield from self._reader.records(stream, name)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SourceError(f"{name}: cannot read: {type(exc).__name__}: {exc}") from None
+
+    def _no_records(self, name: str, counts: SyncCounts) -> None:
+        counts.files_without_records += 1
+        self.logger.warning(
+            "%s: no element matches record_path %s (0 records)", name, self._cfg.record_path
+        )
+
+    def _processes_for(self, source: SourceFile) -> int:
+        """How many processes read this file (see parallel.py): plain local files only."""
+        wanted = self._settings.processes or min(2, available_cpus())
+        if wanted < 2 or "file" not in getattr(source.fs, "protocol", ()):
+            return 1
+        if source.path.lower().endswith((".gz", ".zip")):
+            return 1
+        try:
+            size = source.fs.size(source.path)
+        except OSError:
+            return 1
+        return wanted if size >= self._settings.processes_min_file_mb * 2**20 else 1
+
+    def _read_file_in_parallel(
+        self,
+        source: SourceFile,
+        counts: SyncCounts,
+        keep: Callable[[Any], bool] | None,
+        processes: int,
+        direct: _DirectWrite,
+    ) -> None:
+        writer = self._tap.message_writer
+        assert isinstance(writer, BufferedMsgSpecWriter)  # the lean sync checked it
+        alias, version = self.stream_maps[0].stream_alias, self._stream_version
+
+        def elements() -> Iterator[Element]:
+            for name, stream in self._source.documents(source):
+                yield from self._document_elements(stream, name)
+
+        job = FileJob(
+            name=source.name,
+            modified=source.modified.isoformat() if source.modified else None,
+            elements=elements,
+            rules=self._rules(keep),
+            new_writer=lambda buffer: line_writer(alias, version, buffer, None),
+        )
+        # A forked process must not inherit queued output: it would write it again.
+        writer.flush_records()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        progress = Progress()
+        emitted = counts.emitted
+        try:
+            read_file(job, processes, direct.write, writer.write_lines, counts, progress)
+        finally:
+            self._max_value = larger(self._max_value, progress.top)
+            direct.counter.increment(counts.emitted - emitted)
+        if not progress.found:
+            self._no_records(source.name, counts)
 
     def _lean_record_writer(self) -> RecordWriter | None:
         writer = self._tap.message_writer
@@ -337,13 +377,17 @@ class ErpXmlStream(Stream):
         counter = self.get_record_counter()
         with counter, self.get_sync_timer():
             self._write_starting_replication_value(None)
+            self._direct = _DirectWrite(write, counter)
             pending = 0
-            for record in self.get_records(None):
-                write(record)
-                pending += 1
-                if pending == COUNTER_STEP:
-                    counter.increment(pending)
-                    pending = 0
+            try:
+                for record in self.get_records(None):
+                    write(record)
+                    pending += 1
+                    if pending == COUNTER_STEP:
+                        counter.increment(pending)
+                        pending = 0
+            finally:
+                self._direct = None
             counter.increment(pending)
         self._finalize_state(self.stream_state)
         self._write_state_message()

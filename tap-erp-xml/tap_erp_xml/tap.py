@@ -158,6 +158,25 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Records sampled to infer the schema of a stream without `fields`.",
     ),
     th.Property(
+        "processes",
+        th.IntegerType,
+        default=0,
+        description=(
+            "Processes reading one large local file together: each parses the whole file "
+            "and converts every n-th block of records, and the tap writes the blocks in "
+            "document order (same records, same order, same errors). About 1.4x the "
+            "records per second with 2; each extra process costs one more parse of the "
+            "file and ~50 MB. `0` (default) = 2 when this process may use 2 CPUs or more, "
+            "`1` = one process. Compressed and remote files are always read by one process."
+        ),
+    ),
+    th.Property(
+        "processes_min_file_mb",
+        th.IntegerType,
+        default=32,
+        description="Files smaller than this many MB are read by one process.",
+    ),
+    th.Property(
         "s3",
         th.ObjectType(
             th.Property(
