@@ -149,15 +149,18 @@ def test_a_helper_process_that_dies_fails_the_run(
 
 
 def test_small_and_compressed_files_use_one_process(tmp_path: Path) -> None:
+    from tap_erp_xml.streams import ErpXmlStream
     from tap_erp_xml.tap import TapErpXml
 
     file = export(tmp_path / "big.xml", count=10)
     tap = TapErpXml(config=config(file, 0, processes_min_file_mb=1), validate_config=True)
     stream = tap.streams["products"]
+    assert isinstance(stream, ErpXmlStream)
     source = stream._source.list_files((str(file),))[0]
     assert stream._processes_for(source) == 1  # below the size threshold
     tap = TapErpXml(config=config(file, 3), validate_config=True)
     stream = tap.streams["products"]
+    assert isinstance(stream, ErpXmlStream)
     assert stream._processes_for(source) == 3
     gz = tmp_path / "big.xml.gz"
     gz.write_bytes(b"")
