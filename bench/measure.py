@@ -75,12 +75,7 @@ def run_process(
         )
         sampler = TreeSampler(process.pid, (tree_role,) if tree_role else (), root="launcher")
         with sampler if tree_role else contextlib.nullcontext():
-            try:
-                code = process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                code = -9
+            code = _wait(process, timeout)
     stderr = _tail(log)
     if code != 0:
         last = stderr.strip().splitlines()[-1:] or ["(no output)"]
@@ -90,6 +85,16 @@ def run_process(
     if tree_role:
         peak = max(peak, sampler.peaks_mb.get(tree_role, 0.0))
     return ProcessRun(wall=figures["wall"], cpu=figures["cpu"], peak_mb=peak, stderr=stderr)
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """The exit code; -9 after killing a process that outlived `timeout`."""
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return -9
 
 
 def _role(process: psutil.Process, roles: Iterable[str]) -> str | None:
@@ -162,12 +167,7 @@ def run_tree(
             list(command), stdout=errors, stderr=subprocess.STDOUT, env=dict(env), cwd=cwd
         )
         with TreeSampler(process.pid, roles) as sampler:
-            try:
-                code = process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                code = -9
+            code = _wait(process, timeout)
         wall = time.perf_counter() - started
     if code != 0:
         tail = _tail(log).strip().splitlines()[-1:] or ["(no output)"]
