@@ -281,6 +281,7 @@ def _scaling_section(scaling: dict[str, Any]) -> list[str]:
     out = ["## Scaling", ""]
     tap = sorted(scaling.get("tap", []), key=lambda r: r["size"])
     if tap:
+        out += ["The tap with `processes: 1`, so that every size is read the same way.", ""]
         head = ["products", "tap wall s", "µs per record", "tap peak MB"]
         table = [
             [

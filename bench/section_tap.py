@@ -43,6 +43,7 @@ def measure_once(work: Workloads, size: int, rep: int) -> dict[str, Any]:
         "tap_rps": size / tap.wall,
         "tap_cpu_seconds": tap.cpu,
         "tap_peak_mb": tap.peak_mb,
+        "single_seconds": single.wall,
         "single_rps": size / single.wall,
         "single_peak_mb": single.peak_mb,
         "lxml_seconds": bare.wall,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import os
 import sys
 import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -247,7 +248,9 @@ class ErpXmlStream(Stream):
     def _processes_for(self, source: SourceFile) -> int:
         """How many processes read this file (see parallel.py): plain local files only."""
         wanted = self._settings.processes or min(2, available_cpus())
-        if wanted < 2 or "file" not in getattr(source.fs, "protocol", ()):
+        if wanted < 2 or not hasattr(os, "fork"):  # no fork on Windows
+            return 1
+        if "file" not in getattr(source.fs, "protocol", ()):
             return 1
         if source.path.lower().endswith((".gz", ".zip")):
             return 1

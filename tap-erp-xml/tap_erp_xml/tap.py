@@ -167,7 +167,8 @@ CONFIG_SCHEMA = th.PropertiesList(
             "document order (same records, same order, same errors). About 1.4x the "
             "records per second with 2; each extra process costs one more parse of the "
             "file and ~50 MB. `0` (default) = 2 when this process may use 2 CPUs or more, "
-            "`1` = one process. Compressed and remote files are always read by one process."
+            "`1` = one process. Compressed and remote files, and all files on Windows (no "
+            "fork), are read by one process."
         ),
     ),
     th.Property(
