@@ -26,6 +26,7 @@ from typing import Any
 from tap_erp_xml.config import SCALAR_TYPES, FieldSpec
 from tap_erp_xml.convert import Memo, boolean_table, scalar_converter
 from tap_erp_xml.errors import ConversionFailure
+from tap_erp_xml.fields import is_plain
 from tap_erp_xml.handlers import Element
 from tap_erp_xml.paths import Path, parse_path
 
@@ -46,10 +47,6 @@ class _Source:
         name = f"c{len(self.constants)}"
         self.constants[name] = value
         return name
-
-
-def _is_plain(step: str) -> bool:
-    return "*" not in step
 
 
 class _Unsupported(Exception):  # noqa: N818 - internal signal: use the general compiler
@@ -158,7 +155,7 @@ class _Generator:
         if spec.type == "array":
             if not rest:
                 return [*self.item_lines(spec, "child", name), f"if v is not None: {var}.append(v)"]
-            if len(rest) != 1 or not _is_plain(rest[0]):
+            if len(rest) != 1 or not is_plain(rest[0]):
                 raise _Unsupported
             return [
                 "for node in child:",
@@ -210,7 +207,7 @@ class _Generator:
         for index, spec in enumerate(specs):
             var = f"f{index}"
             path = self.path(spec)
-            if path.steps and _is_plain(path.steps[0]):
+            if path.steps and is_plain(path.steps[0]):
                 lines = self.child_lines(spec, path, var)
                 if spec.type == "array" and spec.key is None:
                     # A matched container means at least []; so does a one-step array

@@ -1,13 +1,12 @@
 """Field specs compiled once into plain closures over an lxml element, plus their JSON schema.
 
-Measured on the acceptance shape: element proxies, tag strings and Python calls dominate the
-cost, so a record (and each nested object) is read in ONE pass over its children, each child
-dispatched by tag to the fields whose path starts with it; the usual shapes (``p:Child``,
-``p:Child/@attr``, ``@attr``, ``.``, ``Container/Item``, keyed by ``@attr``) get the flat
-closures of handlers.py. Per-field ``find`` (ElementPath, in Python) cost ~4 us a field,
-compiled ``XPath`` ~3 us and ``iterchildren(tag)`` ~2-5 us (it builds a tag matcher per
-call) - each more than the whole dispatch per child. Wildcards and deeper steps use the
-general walk below.
+The general compiler: every path the configuration allows (wildcards, deeper steps, keys
+read from child elements). Streams whose fields all have the usual shapes get the faster
+generated function of codegen.py instead, which must give the same records (its tests
+compare the two). A record (and each nested object) is read in ONE pass over its children,
+each child dispatched by tag to the fields whose path starts with it: per-field ``find``
+(ElementPath, in Python) cost ~4 us a field, compiled ``XPath`` ~3 us and
+``iterchildren(tag)`` ~2-5 us (it builds a tag matcher per call).
 """
 
 from __future__ import annotations
@@ -15,23 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NoReturn
 
-from tap_erp_xml.config import SCALAR_TYPES, FieldSpec
+from tap_erp_xml.config import FieldSpec
 from tap_erp_xml.convert import scalar_converter, scalar_schema
 from tap_erp_xml.errors import ConfigError, ConversionFailure
-from tap_erp_xml.handlers import (
-    Element,
-    Extractor,
-    Handler,
-    attribute_keyed_handler,
-    chain,
-    element_text,
-    first_value_handler,
-    items_handler,
-    keyed_handler,
-    node_value,
-    self_items_handler,
-    text_handler,
-)
+from tap_erp_xml.handlers import Element, Extractor, Handler, chain, element_text, node_value
 from tap_erp_xml.paths import Path, parse_path
 
 __all__ = ["Element", "FieldCompiler", "element_text", "field_schema", "iter_matches"]
@@ -61,7 +47,8 @@ def _matcher(steps: tuple[str, ...]) -> Callable[[Element], Iterable[Element]]:
     return lambda node: iter_matches(node, steps)
 
 
-def _is_plain(step: str) -> bool:
+def is_plain(step: str) -> bool:
+    """A step naming one tag (no wildcard)."""
     return "*" not in step
 
 
@@ -81,7 +68,7 @@ class FieldCompiler:
         always_list: list[str] = []
         for spec in specs:
             path = self._path(spec)
-            if path.steps and _is_plain(path.steps[0]):
+            if path.steps and is_plain(path.steps[0]):
                 by_tag.setdefault(path.steps[0], []).append(self._child_handler(spec, path))
                 if spec.type == "array" and spec.key is None and len(path.steps) == 1:
                     always_list.append(spec.name)
@@ -112,13 +99,9 @@ class FieldCompiler:
         rest = path.steps[1:]
         if spec.key is not None:
             return self._keyed_child(spec, Path(rest, path.attribute))
+        value = self._node_value(spec, name)
+        nodes_of = _matcher(rest)
         if spec.type == "array":
-            value = self._node_value(spec, name)
-            if not rest:
-                return self_items_handler(name, value)
-            if len(rest) == 1 and _is_plain(rest[0]):
-                return items_handler(name, rest[0], value)
-            nodes_of = _matcher(rest)
 
             def items(child: Element, record: dict[str, Any]) -> None:
                 current = record[name]
@@ -130,16 +113,12 @@ class FieldCompiler:
                         current.append(item)
 
             return items
-        if not rest and path.attribute is None and spec.type in SCALAR_TYPES:
-            return text_handler(name, scalar_converter(spec, spec.type), spec.type)
-        value = self._node_value(spec, name)
-        if not rest:
-            return first_value_handler(name, value)
 
         def first(child: Element, record: dict[str, Any]) -> None:
+            """The first match with a value wins."""
             if record[name] is not None:
                 return
-            node = next(iter_matches(child, rest), None)
+            node = next(iter(nodes_of(child)), None)
             if node is not None:
                 record[name] = value(node)
 
@@ -152,10 +131,6 @@ class FieldCompiler:
         key_path = parse_path(key_spec, self._namespaces, f"{spec.setting}.key")
         value = self._node_value(spec, name)
         key_reader = node_value(key_path.attribute, None, name, "key")
-        if not rest.steps and not key_path.steps:
-            if key_path.attribute is not None:
-                return attribute_keyed_handler(name, key_path.attribute, key_spec, value)
-            return keyed_handler(name, key_reader, key_spec, value)
         nodes_of = _matcher(rest.steps)
         key_of = _matcher(key_path.steps)
 
