@@ -125,7 +125,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         default="fail",
         description=(
             "A value that cannot be converted to its declared type: `fail` the run (default) "
-            "with `file:line: field ...`, or `skip` the record with a warning; skipped records "
+            "with `file:line: field …`, or `skip` the record with a warning; skipped records "
             "are counted in the end-of-stream log line."
         ),
     ),
@@ -192,7 +192,7 @@ CONFIG_SCHEMA = th.PropertiesList(
             th.Property(
                 "endpoint_url",
                 th.StringType,
-                description="S3-compatible endpoint (MinIO, Ceph...).",
+                description="Endpoint URL of an S3-compatible store (MinIO, Ceph and others).",
             ),
             th.Property("region", th.StringType, description="Region name."),
         ),
