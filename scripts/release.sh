@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 OUT=${1:-dist}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-if [ ! -x .venv/bin/python ]; then bash scripts/bootstrap.sh; fi
+if [ ! -x .venv/bin/twine ]; then bash scripts/bootstrap.sh; fi
 PY=.venv/bin/python
 declare -A EXTRAS=([tap-erp-xml]="[s3,sftp]" [target-akeneo]="")
 for plugin in tap-erp-xml target-akeneo; do
