@@ -23,7 +23,7 @@ from akeneo_sandbox.stats import Stats
 
 LATENCY_KEYS = ("request", "line", "jitter")
 LIMIT_KEYS = ("concurrent", "rate")
-DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s)")
+DURATION = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ms|s)")
 WINDOW = 1.0  # seconds over which `rate` requests are allowed
 
 
@@ -99,7 +99,7 @@ def parse_limits(text: str | None) -> LimitSpec:
     """Parse `concurrent=4,rate=100`; errors name the --limits item."""
     counts: dict[str, int] = {}
     for key, value in _items("--limits", text, LIMIT_KEYS).items():
-        if not value.isdigit() or int(value) < 1:
+        if not (value.isascii() and value.isdigit()) or int(value) < 1:
             raise SettingsError(
                 f"--limits: {key} needs a whole number of at least 1, got {value!r}"
             )
