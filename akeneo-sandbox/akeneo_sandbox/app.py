@@ -18,7 +18,7 @@ from akeneo_sandbox.config import Settings
 from akeneo_sandbox.errors import ApiError
 from akeneo_sandbox.faults import RAW_SEND, FaultMiddleware
 from akeneo_sandbox.http import error_response, json_response
-from akeneo_sandbox.load import LatencyMiddleware, LimitMiddleware
+from akeneo_sandbox.load import LoadMiddleware
 from akeneo_sandbox.routes import admin, auth, products
 from akeneo_sandbox.routes.structure import structure_routes
 from akeneo_sandbox.state import Sandbox
@@ -89,14 +89,15 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.time) -> St
         routes=routes,
         middleware=[
             Middleware(StatsMiddleware, stats=state.stats, templates=templates),
-            Middleware(LimitMiddleware, limiter=state.limiter, stats=state.stats),
+            Middleware(
+                LoadMiddleware, limiter=state.limiter, latency=state.latency, stats=state.stats
+            ),
             Middleware(
                 FaultMiddleware,
                 injector=state.faults,
                 slow_seconds=lambda: settings.slow_seconds,
                 on_fault=state.stats.fault,
             ),
-            Middleware(LatencyMiddleware, latency=state.latency, stats=state.stats),
         ],
         exception_handlers={
             ApiError: _api_error,

@@ -107,10 +107,6 @@ def parse_limits(text: str | None) -> LimitSpec:
     return LimitSpec(concurrent=counts.get("concurrent"), rate=counts.get("rate"))
 
 
-def _api(scope: Scope) -> bool:
-    return scope["type"] == "http" and str(scope["path"]).startswith("/api/")
-
-
 class Latency:
     """Each answer's delay; the jitter factor comes from an RNG seeded by --seed."""
 
@@ -171,16 +167,28 @@ class Limiter:
         return self._rng.random() < 0.5
 
 
-class LimitMiddleware:
-    """Answers Akeneo's 429 to /api requests over the limits; counts the peak in flight."""
+def collection_lines(method: str, answer: list[Message]) -> int:
+    """Line results in an answer: a PATCH answered 200 is a collection PATCH, one per line."""
+    if method != "PATCH" or not answer or answer[0].get("status") != 200:
+        return 0
+    body = b"".join(m.get("body", b"") for m in answer if m["type"] == "http.response.body")
+    return body.count(b"\n") + 1 if body else 0
 
-    def __init__(self, app: ASGIApp, limiter: Limiter, stats: Stats) -> None:
+
+class LoadMiddleware:
+    """Around each /api request: Akeneo's 429 over the limits, else the answer after its delay.
+
+    The delay runs after the handler (the write is done) and counts as time in flight.
+    """
+
+    def __init__(self, app: ASGIApp, limiter: Limiter, latency: Latency, stats: Stats) -> None:
         self.app = app
         self.limiter = limiter
+        self.latency = latency
         self.stats = stats
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not _api(scope):
+        if scope["type"] != "http" or not str(scope["path"]).startswith("/api/"):
             await self.app(scope, receive, send)
             return
         exceeded = self.limiter.admit()
@@ -205,37 +213,16 @@ class LimitMiddleware:
                 release()
             await send(message)
 
-        try:
-            await self.app(scope, receive, forward)
-        finally:
-            release()
-
-
-def collection_lines(method: str, answer: list[Message]) -> int:
-    """Line results in an answer: a PATCH answered 200 is a collection PATCH, one per line."""
-    if method != "PATCH" or not answer or answer[0].get("status") != 200:
-        return 0
-    body = b"".join(m.get("body", b"") for m in answer if m["type"] == "http.response.body")
-    return body.count(b"\n") + 1 if body else 0
-
-
-class LatencyMiddleware:
-    """Holds each /api answer for its delay, after the handler ran (the write is done)."""
-
-    def __init__(self, app: ASGIApp, latency: Latency, stats: Stats) -> None:
-        self.app = app
-        self.latency = latency
-        self.stats = stats
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.latency.spec.active or not _api(scope):
-            await self.app(scope, receive, send)
-            return
-
         def delay(answer: list[Message]) -> float:
             lines = collection_lines(scope["method"], answer)
             seconds = self.latency.delay(lines)
             self.stats.delayed(lines, seconds)
             return seconds
 
-        await answer_late(self.app, scope, receive, send, delay)
+        try:
+            if self.latency.spec.active:
+                await answer_late(self.app, scope, receive, forward, delay)
+            else:
+                await self.app(scope, receive, forward)
+        finally:
+            release()
