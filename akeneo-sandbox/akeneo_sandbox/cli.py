@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         "--token-ttl", type=int, default=defaults.token_ttl, help="access token lifetime in seconds"
     )
     serve.add_argument("--faults", default=None, help="e.g. 429=0.05,500=0.02,reset=0.01,slow=0.02")
-    serve.add_argument("--seed", type=int, default=defaults.seed, help="seed of the fault sequence")
+    serve.add_argument("--seed", type=int, default=defaults.seed, help="seed of the random draws")
     serve.add_argument(
         "--slow-seconds",
         type=float,
