@@ -18,6 +18,7 @@ from akeneo_sandbox.errors import (
     url_mismatch,
     validation_failed,
 )
+from akeneo_sandbox.media import MediaLookup, check_reference
 from akeneo_sandbox.search import stored_datetime
 from akeneo_sandbox.store import Store
 from akeneo_sandbox.validation import ProductValidator, unique_text
@@ -77,10 +78,11 @@ def valid_uuid(text: str) -> str | None:
 class Updater:
     """Applies a PATCH body to a product; raises Akeneo's format errors (422 with a doc link)."""
 
-    def __init__(self, catalog: Catalog, anchor: str) -> None:
+    def __init__(self, catalog: Catalog, anchor: str, media: MediaLookup | None = None) -> None:
         self.catalog = catalog
         self.anchor = anchor
         self.values = ValueFormat(anchor)
+        self.media = media
 
     def fail(self, message: str) -> ApiError:
         return format_error(message, self.anchor)
@@ -180,6 +182,8 @@ class Updater:
         self._check_locale(attribute, locale)
         self._check_scope(attribute, scope)
         data = self.values.normalize(attribute, entry["data"])
+        if self.media is not None:
+            check_reference(attribute, data, self.media, self.anchor)
         current = product["values"].get(code, [])
         kept = [e for e in current if (e["locale"], e["scope"]) != (locale, scope)]
         if data is not None:
@@ -231,11 +235,13 @@ class ProductService:
         catalog: Callable[[], Catalog],
         clock: Callable[[], float],
         on_written: Callable[[], None],
+        media: MediaLookup | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.clock = clock
         self.on_written = on_written
+        self.media = media
 
     def now(self) -> str:
         return stored_datetime(datetime.fromtimestamp(self.clock(), UTC))
@@ -259,7 +265,7 @@ class ProductService:
             )
         product = self._start(existing, identifier, body.get("uuid"), ANCHOR_CODE)
         catalog = self.catalog()
-        Updater(catalog, ANCHOR_CODE).apply(product, body)
+        Updater(catalog, ANCHOR_CODE, self.media).apply(product, body)
         product["identifier"] = identifier
         # Akeneo 7 lists the identifier value first, as `values.<identifier attribute>`.
         code = catalog.identifier_attribute()
@@ -286,7 +292,7 @@ class ProductService:
             )
         product = self._start(existing, None, canonical, ANCHOR_UUID)
         catalog = self.catalog()
-        Updater(catalog, ANCHOR_UUID).apply(product, body)
+        Updater(catalog, ANCHOR_UUID, self.media).apply(product, body)
         entries = product["values"].get(catalog.identifier_attribute(), [])
         product["identifier"] = entries[0]["data"] if entries else None
         return self._finish(existing, product, catalog)
@@ -306,7 +312,9 @@ class ProductService:
         return new_product(identifier, canonical, self.now())
 
     def _finish(self, existing: Doc | None, product: Doc, catalog: Catalog) -> int:
-        violations = ProductValidator(catalog, self.store.unique_owner).violations(product)
+        violations = ProductValidator(catalog, self.store.unique_owner, self.media).violations(
+            product
+        )
         identifier = product["identifier"]
         if identifier is not None:
             owner = self.store.uuid_of_identifier(identifier)

@@ -10,6 +10,7 @@ from akeneo_sandbox.auth import TokenService
 from akeneo_sandbox.catalog import Catalog, load_catalog
 from akeneo_sandbox.config import Settings
 from akeneo_sandbox.faults import FaultInjector
+from akeneo_sandbox.media import MediaStore
 from akeneo_sandbox.products import ProductService
 from akeneo_sandbox.stats import Stats
 from akeneo_sandbox.store import Store
@@ -31,13 +32,15 @@ class Sandbox:
         self.stats = Stats()
         self.faults = FaultInjector(settings.faults, settings.seed)
         self.tokens = TokenService(self.store, settings.credentials, settings.token_ttl, clock)
+        self.media = MediaStore(self.store)
         self.products = ProductService(
-            self.store, lambda: self.catalog, clock, self.stats.product_written
+            self.store, lambda: self.catalog, clock, self.stats.product_written, self.media.info
         )
 
     def reset(self) -> None:
-        """Forget products, structure changes and statistics; restart the fault sequence."""
+        """Forget products, media files, structure changes and statistics; restart faults."""
         self.store.clear_products()
+        self.media.clear()
         self.catalog = copy.deepcopy(self.initial_catalog)
         self.store.replace_structure(self.catalog)
         self.stats.clear()
