@@ -26,7 +26,9 @@ from .conftest import CATALOG
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "akeneo" / "akeneo-web-api.json"
 ROUTES = (
     r"^/api/rest/v1/(products|products/\{code\}|attributes|attributes/\{code\}|families"
-    r"|families/\{code\}|categories|categories/\{code\})$|^/api/oauth/v1/token$"
+    r"|families/\{code\}|categories|categories/\{code\}|association-types"
+    r"|association-types/\{code\}|media-files|media-files/\{code\}"
+    r"|media-files/\{code\}/download)$|^/api/oauth/v1/token$"
 )
 
 pytestmark = [
