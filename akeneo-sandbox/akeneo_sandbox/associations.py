@@ -25,7 +25,8 @@ ModelExists = Callable[[str], bool]
 
 
 def no_product_models(code: str) -> bool:
-    """The lookup of product models while the sandbox stores none."""
+    """Whether a product model exists, while the sandbox stores none (uploads and associations
+    ask this one lookup)."""
     return False
 
 

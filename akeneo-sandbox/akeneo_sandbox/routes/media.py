@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from akeneo_sandbox.associations import no_product_models
 from akeneo_sandbox.catalog import Doc
 from akeneo_sandbox.errors import ApiError
 from akeneo_sandbox.http import INVALID_JSON, authenticate, json_response, require_json, url
@@ -53,11 +54,6 @@ def _target(raw: str, key: str, message: str) -> dict[str, Any]:
     return decoded
 
 
-def _product_model_exists(state: Sandbox, code: str) -> bool:
-    """This sandbox stores no product models yet, so none exists."""
-    return False
-
-
 def _link(state: Sandbox, to_product: bool, key: str, body: Doc) -> None:
     """Write the value as the product's updater and validator would (the upload saves it)."""
     if not to_product:
@@ -87,7 +83,7 @@ async def upload(request: Request) -> Response:
     else:
         target = _target(str(model), "code", MODEL_KEYS)
         key = str(target["code"])
-        if not _product_model_exists(state, key):
+        if not no_product_models(key):
             raise ApiError(422, f'Product model "{key}" does not exist.')
     file = form.get("file")
     if not isinstance(file, UploadFile):
