@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -197,3 +198,36 @@ def test_unknown_media_file_is_404_and_reset_forgets_media(api: Api) -> None:
     )
     api.pim.reset()
     assert api.get(f"media-files/{code}").status_code == 404
+
+
+def test_multipart_pitfalls_get_akeneo_answers(api: Api) -> None:
+    """A hand-set Content-Type without boundary, or `product` sent as a file part, leave PHP
+    without the field (pim-community-dev issue 18578)."""
+    api.patch("products/P-1", {})
+    neither = {
+        "code": 422,
+        "message": 'You should at least give one of the following properties: "product" or '
+        '"product_model".',
+    }
+    no_boundary = requests.post(
+        api.url("media-files"),
+        data=b'--x\r\nContent-Disposition: form-data; name="product"\r\n\r\n{}\r\n--x--\r\n',
+        headers={**api.headers, "Content-Type": "multipart/form-data"},
+        timeout=10,
+    )
+    assert (no_boundary.status_code, no_boundary.json()) == (422, neither)
+    as_file = requests.post(
+        api.url("media-files"),
+        files={"product": ("product.json", json.dumps(TARGET)), "file": ("a.png", PNG)},
+        headers=api.headers,
+        timeout=10,
+    )
+    assert (as_file.status_code, as_file.json()) == (422, neither)
+    no_filename = requests.post(
+        api.url("media-files"),
+        files={"product": (None, json.dumps(TARGET)), "file": (None, PNG)},
+        headers=api.headers,
+        timeout=10,
+    )
+    assert no_filename.json() == {"code": 422, "message": 'Property "file" is required.'}
+    assert "image" not in api.product("P-1")["values"]

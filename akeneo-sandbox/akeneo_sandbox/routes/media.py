@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -64,7 +65,11 @@ def _link(state: Sandbox, to_product: bool, key: str, body: Doc) -> None:
 async def upload(request: Request) -> Response:
     state = authenticate(request)
     require_json(request, MULTIPART)
-    form = await request.form()
+    try:
+        form = await request.form()
+    except HTTPException:
+        # A body PHP cannot split (e.g. no boundary in the header) leaves it no fields at all.
+        form = FormData()
     product, model = _field(form, "product"), _field(form, "product_model")
     if product is not None and model is not None:
         raise ApiError(422, 'You should give either a "product" or a "product_model" key.')
@@ -86,7 +91,7 @@ async def upload(request: Request) -> Response:
         if not no_product_models(key):
             raise ApiError(422, f'Product model "{key}" does not exist.')
     file = form.get("file")
-    if not isinstance(file, UploadFile):
+    if not isinstance(file, UploadFile) or not file.filename:
         raise ApiError(422, 'Property "file" is required.')
     content = await file.read()
     try:
