@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import requests
+
+from akeneo_sandbox.testing import SandboxProcess
 
 from .http_api import PNG, Api
 
@@ -231,3 +234,18 @@ def test_multipart_pitfalls_get_akeneo_answers(api: Api) -> None:
     )
     assert no_filename.json() == {"code": 422, "message": 'Property "file" is required.'}
     assert "image" not in api.product("P-1")["values"]
+
+
+def test_media_files_survive_a_restart_of_a_file_database(
+    tmp_path: Path, pim: SandboxProcess
+) -> None:
+    assert pim.catalog is not None
+    with SandboxProcess(catalog=pim.catalog, db=str(tmp_path / "pim.db")) as process:
+        api = Api(process)
+        api.patch("products/P-1", {})
+        location = api.upload({"product": TARGET}, ("kept.png", PNG)).headers["Location"]
+        process.restart()
+        api = Api(process)
+        assert api.get(location.split("/api/rest/v1/")[1] + "/download").content == PNG
+        value = api.product("P-1")["values"]["image"][0]["data"]
+        assert location.endswith(value)
