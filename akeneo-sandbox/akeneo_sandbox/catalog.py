@@ -89,6 +89,7 @@ KIND_DEFAULTS: dict[str, Doc] = {
         "attribute_requirements": {},
         "labels": {},
     },
+    "association_types": {"labels": {}, "is_quantified": False, "is_two_way": False},
 }
 # Load order: every kind only references kinds loaded before it.
 LOAD_ORDER = (
@@ -99,6 +100,7 @@ LOAD_ORDER = (
     "attributes",
     "attribute_options",
     "families",
+    "association_types",
 )
 READ_ONLY = frozenset({"updated", "_links"})
 
@@ -144,6 +146,10 @@ class Catalog:
     @property
     def options(self) -> dict[str, Doc]:
         return self.items["attribute_options"]
+
+    @property
+    def association_types(self) -> dict[str, Doc]:
+        return self.items["association_types"]
 
     def identifier_attribute(self) -> str:
         """Code of the main identifier attribute (`sku` unless the catalog says otherwise)."""

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from akeneo_sandbox.associations import apply_associations, apply_quantified
 from akeneo_sandbox.catalog import Catalog, Doc, missing
 from akeneo_sandbox.errors import (
     ApiError,
@@ -18,6 +19,7 @@ from akeneo_sandbox.errors import (
     url_mismatch,
     validation_failed,
 )
+from akeneo_sandbox.media import MediaLookup, check_reference
 from akeneo_sandbox.search import stored_datetime
 from akeneo_sandbox.store import Store
 from akeneo_sandbox.validation import ProductValidator, unique_text
@@ -41,7 +43,6 @@ FIELDS = frozenset(
 IGNORED = frozenset(
     {"created", "updated", "_links", "metadata", "quality_scores", "completenesses"}
 )
-ASSOCIATION_TYPES = frozenset({"X_SELL", "UPSELL", "SUBSTITUTION", "PACK"})
 ANCHOR_CODE = "patch_products__code_"
 ANCHOR_UUID = "patch_products_uuid__uuid_"
 MAX_LINES = 100
@@ -77,10 +78,18 @@ def valid_uuid(text: str) -> str | None:
 class Updater:
     """Applies a PATCH body to a product; raises Akeneo's format errors (422 with a doc link)."""
 
-    def __init__(self, catalog: Catalog, anchor: str) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        anchor: str,
+        media: MediaLookup | None = None,
+        store: Store | None = None,
+    ) -> None:
         self.catalog = catalog
         self.anchor = anchor
         self.values = ValueFormat(anchor)
+        self.media = media
+        self.store = store
 
     def fail(self, message: str) -> ApiError:
         return format_error(message, self.anchor)
@@ -137,25 +146,21 @@ class Updater:
         product["parent"] = None
 
     def _set_associations(self, product: Doc, value: Any) -> None:
-        if not isinstance(value, dict):
-            raise self.fail(expects("associations", "an array", value))
-        for kind, targets in value.items():
-            if kind not in ASSOCIATION_TYPES:
-                raise self.fail(missing("associations", "association type", kind))
-            if not isinstance(targets, dict):
-                raise self.fail(expects("associations", "an array", targets))
-            merged = product["associations"].setdefault(
-                kind, {"groups": [], "products": [], "product_models": []}
-            )
-            for field, codes in targets.items():
-                if field not in ("groups", "products", "product_models"):
-                    raise self.fail(f'Property "associations" does not expect the key "{field}".')
-                merged[field] = self._codes("associations", codes)
+        assert self.store is not None, "associations need the store to find their targets"
+        product["associations"] = apply_associations(
+            product["associations"],
+            value,
+            self.catalog,
+            self.store,
+            by_uuid=self.anchor == ANCHOR_UUID,
+            anchor=self.anchor,
+        )
 
     def _set_quantified_associations(self, product: Doc, value: Any) -> None:
-        if not isinstance(value, dict):
-            raise self.fail(expects("quantified_associations", "an array", value))
-        product["quantified_associations"].update(copy.deepcopy(value))
+        assert self.store is not None, "associations need the store to find their targets"
+        product["quantified_associations"] = apply_quantified(
+            product["quantified_associations"], value, self.catalog, self.store, anchor=self.anchor
+        )
 
     def _set_values(self, product: Doc, value: Any) -> None:
         if not isinstance(value, dict):
@@ -180,6 +185,8 @@ class Updater:
         self._check_locale(attribute, locale)
         self._check_scope(attribute, scope)
         data = self.values.normalize(attribute, entry["data"])
+        if self.media is not None:
+            check_reference(attribute, data, self.media, self.anchor)
         current = product["values"].get(code, [])
         kept = [e for e in current if (e["locale"], e["scope"]) != (locale, scope)]
         if data is not None:
@@ -231,11 +238,13 @@ class ProductService:
         catalog: Callable[[], Catalog],
         clock: Callable[[], float],
         on_written: Callable[[], None],
+        media: MediaLookup | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.clock = clock
         self.on_written = on_written
+        self.media = media
 
     def now(self) -> str:
         return stored_datetime(datetime.fromtimestamp(self.clock(), UTC))
@@ -259,7 +268,7 @@ class ProductService:
             )
         product = self._start(existing, identifier, body.get("uuid"), ANCHOR_CODE)
         catalog = self.catalog()
-        Updater(catalog, ANCHOR_CODE).apply(product, body)
+        Updater(catalog, ANCHOR_CODE, self.media, self.store).apply(product, body)
         product["identifier"] = identifier
         # Akeneo 7 lists the identifier value first, as `values.<identifier attribute>`.
         code = catalog.identifier_attribute()
@@ -286,7 +295,7 @@ class ProductService:
             )
         product = self._start(existing, None, canonical, ANCHOR_UUID)
         catalog = self.catalog()
-        Updater(catalog, ANCHOR_UUID).apply(product, body)
+        Updater(catalog, ANCHOR_UUID, self.media, self.store).apply(product, body)
         entries = product["values"].get(catalog.identifier_attribute(), [])
         product["identifier"] = entries[0]["data"] if entries else None
         return self._finish(existing, product, catalog)
@@ -306,7 +315,9 @@ class ProductService:
         return new_product(identifier, canonical, self.now())
 
     def _finish(self, existing: Doc | None, product: Doc, catalog: Catalog) -> int:
-        violations = ProductValidator(catalog, self.store.unique_owner).violations(product)
+        violations = ProductValidator(catalog, self.store.unique_owner, self.media).violations(
+            product
+        )
         identifier = product["identifier"]
         if identifier is not None:
             owner = self.store.uuid_of_identifier(identifier)

@@ -11,6 +11,7 @@ from akeneo_sandbox.catalog import Catalog, load_catalog
 from akeneo_sandbox.config import Settings
 from akeneo_sandbox.faults import FaultInjector
 from akeneo_sandbox.load import Latency, Limiter
+from akeneo_sandbox.media import MediaStore
 from akeneo_sandbox.products import ProductService
 from akeneo_sandbox.stats import Stats
 from akeneo_sandbox.store import Store
@@ -34,13 +35,16 @@ class Sandbox:
         self.latency = Latency(settings.latency, settings.seed)
         self.limiter = Limiter(settings.limits, settings.seed)
         self.tokens = TokenService(self.store, settings.credentials, settings.token_ttl, clock)
+        self.media = MediaStore(self.store)
         self.products = ProductService(
-            self.store, lambda: self.catalog, clock, self.stats.product_written
+            self.store, lambda: self.catalog, clock, self.stats.product_written, self.media.info
         )
 
     def reset(self) -> None:
-        """Forget products, structure changes and statistics; restart the random sequences."""
+        """Forget products, media files, structure changes and statistics; restart the random
+        sequences."""
         self.store.clear_products()
+        self.media.clear()
         self.catalog = copy.deepcopy(self.initial_catalog)
         self.store.replace_structure(self.catalog)
         self.stats.clear()

@@ -74,6 +74,11 @@ class Store:
         with self.lock:
             self._db.close()
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """For modules that keep their own tables in this database (media files); hold `lock`."""
+        return self._db
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes (a whole collection PATCH) into one commit; rolled back on error."""

@@ -7,11 +7,15 @@ import json
 from typing import Any
 
 from akeneo_sandbox.catalog import KIND_DEFAULTS, READ_ONLY, Doc, normalize_item, reference_problems
+from akeneo_sandbox.codes import check_item
 from akeneo_sandbox.errors import ApiError, format_error, php_type, url_mismatch, validation_failed
 from akeneo_sandbox.products import INVALID_JSON, MAX_LINE_CHARS, MAX_LINES
 from akeneo_sandbox.state import Sandbox
 
-IMMUTABLE = {"attributes": ("type", "unique", "localizable", "scopable", "metric_family")}
+IMMUTABLE = {
+    "attributes": ("type", "unique", "localizable", "scopable", "metric_family"),
+    "association_types": ("is_quantified", "is_two_way"),
+}
 LABELS = {
     "attributes": "Attribute",
     "attribute_options": "Attribute option",
@@ -20,6 +24,7 @@ LABELS = {
     "channels": "Channel",
     "locales": "Locale",
     "currencies": "Currency",
+    "association_types": "Association type",
 }
 
 
@@ -97,6 +102,7 @@ def write_item(
                 anchor,
             )
     doc = normalize_item(kind, merged, catalog)
+    check_item(kind, doc, catalog, created=existing is None, anchor=anchor)
     problems = reference_problems(kind, doc, catalog)
     if problems:
         raise validation_failed([{"property": kind, "message": p} for p in problems])

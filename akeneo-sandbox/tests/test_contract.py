@@ -23,7 +23,9 @@ from .conftest import CATALOG
 
 ROUTES = (
     r"^/api/rest/v1/(products|products/\{code\}|attributes|attributes/\{code\}|families"
-    r"|families/\{code\}|categories|categories/\{code\})$|^/api/oauth/v1/token$"
+    r"|families/\{code\}|categories|categories/\{code\}|association-types"
+    r"|association-types/\{code\}|media-files|media-files/\{code\}"
+    r"|media-files/\{code\}/download)$|^/api/oauth/v1/token$"
 )
 # Akeneo's official spec: AKENEO_SPEC, else ../shared beside the checkout (as in CI).
 BESIDE = Path(__file__).resolve().parents[2].parent / "shared" / "akeneo" / "akeneo-web-api.json"

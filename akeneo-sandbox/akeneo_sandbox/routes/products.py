@@ -10,6 +10,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from akeneo_sandbox.associations import presented
 from akeneo_sandbox.catalog import Doc
 from akeneo_sandbox.errors import ApiError
 from akeneo_sandbox.http import (
@@ -39,8 +40,11 @@ def _path(by_uuid: bool, key: str = "") -> str:
     return f"{base}/{quote(key, safe='')}" if key else base
 
 
-def present(doc: Doc, by_uuid: bool, request: Request | None = None) -> Doc:
-    """A stored product as GET returns it on the given route family."""
+def present(
+    doc: Doc, by_uuid: bool, request: Request | None = None, state: Sandbox | None = None
+) -> Doc:
+    """A stored product as GET returns it on the given route family (with `state`, its
+    associations name products by identifier or uuid, as that family does)."""
     out: Doc = {}
     if request is not None:
         key = doc["uuid"] if by_uuid else doc["identifier"]
@@ -51,6 +55,8 @@ def present(doc: Doc, by_uuid: bool, request: Request | None = None) -> Doc:
         out.update(doc)
     if request is not None:
         out["values"] = _filter_values(request, out["values"])
+    if state is not None:
+        out.update(presented(doc, state.catalog, state.store, by_uuid))
     return out
 
 
@@ -108,7 +114,7 @@ async def _list(request: Request, by_uuid: bool) -> Response:
         docs = state.store.list_products(query, order, page.limit + 1, after=after)
         more = len(docs) > page.limit
         docs = docs[: page.limit]
-        items = [present(d, by_uuid, request) for d in docs]
+        items = [present(d, by_uuid, request, state) for d in docs]
         next_key = str(docs[-1][order]) if more and docs else None
         return json_response(search_after_body(request, path, page.limit, items, next_key, keep))
     if pagination != "page":
@@ -122,7 +128,7 @@ async def _list(request: Request, by_uuid: bool) -> Response:
         )
     docs = state.store.list_products(query, order, page.limit + 1, offset=page.offset)
     count = state.store.count_products(query) if page.with_count else None
-    items = [present(d, by_uuid, request) for d in docs[: page.limit]]
+    items = [present(d, by_uuid, request, state) for d in docs[: page.limit]]
     body = page_body(request, path, page, items, len(docs) > page.limit, count, keep)
     return json_response(body)
 
@@ -138,13 +144,13 @@ async def list_products_uuid(request: Request) -> Response:
 async def get_product(request: Request) -> Response:
     state = authenticate(request)
     doc = _find(state, False, request.path_params["code"])
-    return json_response(present(doc, False))
+    return json_response(present(doc, False, state=state))
 
 
 async def get_product_uuid(request: Request) -> Response:
     state = authenticate(request)
     doc = _find(state, True, request.path_params["uuid"])
-    return json_response(present(doc, True))
+    return json_response(present(doc, True, state=state))
 
 
 def _written(request: Request, status: int, by_uuid: bool, key: str) -> Response:
