@@ -7,7 +7,7 @@ import json
 import uuid as uuidlib
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from akeneo_sandbox.catalog import Catalog, Doc, missing
 from akeneo_sandbox.errors import (
@@ -22,6 +22,9 @@ from akeneo_sandbox.search import stored_datetime
 from akeneo_sandbox.store import Store
 from akeneo_sandbox.validation import ProductValidator, unique_text
 from akeneo_sandbox.values import ValueFormat
+
+if TYPE_CHECKING:
+    from akeneo_sandbox.models import VariantCheck, VariantRules
 
 FIELDS = frozenset(
     {
@@ -129,13 +132,6 @@ class Updater:
             raise self.fail(missing("groups", "group", codes[0]))
         product["groups"] = codes
 
-    def _set_parent(self, product: Doc, value: Any) -> None:
-        if value is not None and not isinstance(value, str):
-            raise self.fail(expects("parent", "a string", value))
-        if value:
-            raise self.fail(missing("parent", "product model", value))
-        product["parent"] = None
-
     def _set_associations(self, product: Doc, value: Any) -> None:
         if not isinstance(value, dict):
             raise self.fail(expects("associations", "an array", value))
@@ -223,7 +219,8 @@ class Updater:
 
 
 class ProductService:
-    """Upserts through either route; `on_written` counts each accepted product write."""
+    """Upserts through either route; `on_written` counts each accepted product write;
+    `variants` handles `parent` (models.py)."""
 
     def __init__(
         self,
@@ -231,11 +228,13 @@ class ProductService:
         catalog: Callable[[], Catalog],
         clock: Callable[[], float],
         on_written: Callable[[], None],
+        variants: VariantRules,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.clock = clock
         self.on_written = on_written
+        self.variants = variants
 
     def now(self) -> str:
         return stored_datetime(datetime.fromtimestamp(self.clock(), UTC))
@@ -259,13 +258,14 @@ class ProductService:
             )
         product = self._start(existing, identifier, body.get("uuid"), ANCHOR_CODE)
         catalog = self.catalog()
-        Updater(catalog, ANCHOR_CODE).apply(product, body)
+        check = self.variants.prepare(product, body, ANCHOR_CODE, existing is None)
+        Updater(catalog, ANCHOR_CODE).apply(product, check.body)
         product["identifier"] = identifier
         # Akeneo 7 lists the identifier value first, as `values.<identifier attribute>`.
         code = catalog.identifier_attribute()
         others = {k: v for k, v in product["values"].items() if k != code}
         product["values"] = {code: [{"locale": None, "scope": None, "data": identifier}], **others}
-        return self._finish(existing, product, catalog)
+        return self._finish(existing, product, catalog, check)
 
     def upsert_uuid(self, uuid: str, body: object, create_only: bool = False) -> int:
         """PATCH /products-uuid/{uuid}: the identifier is an ordinary value there."""
@@ -286,10 +286,11 @@ class ProductService:
             )
         product = self._start(existing, None, canonical, ANCHOR_UUID)
         catalog = self.catalog()
-        Updater(catalog, ANCHOR_UUID).apply(product, body)
+        check = self.variants.prepare(product, body, ANCHOR_UUID, existing is None)
+        Updater(catalog, ANCHOR_UUID).apply(product, check.body)
         entries = product["values"].get(catalog.identifier_attribute(), [])
         product["identifier"] = entries[0]["data"] if entries else None
-        return self._finish(existing, product, catalog)
+        return self._finish(existing, product, catalog, check)
 
     def _start(self, existing: Doc | None, identifier: str | None, uuid: Any, anchor: str) -> Doc:
         if existing is not None:
@@ -305,8 +306,11 @@ class ProductService:
             )
         return new_product(identifier, canonical, self.now())
 
-    def _finish(self, existing: Doc | None, product: Doc, catalog: Catalog) -> int:
+    def _finish(
+        self, existing: Doc | None, product: Doc, catalog: Catalog, check: VariantCheck
+    ) -> int:
         violations = ProductValidator(catalog, self.store.unique_owner).violations(product)
+        violations.extend(check.violations(product))
         identifier = product["identifier"]
         if identifier is not None:
             owner = self.store.uuid_of_identifier(identifier)

@@ -10,6 +10,7 @@ from akeneo_sandbox.auth import TokenService
 from akeneo_sandbox.catalog import Catalog, load_catalog
 from akeneo_sandbox.config import Settings
 from akeneo_sandbox.faults import FaultInjector
+from akeneo_sandbox.models import ModelService, ModelStore, VariantRules
 from akeneo_sandbox.products import ProductService
 from akeneo_sandbox.stats import Stats
 from akeneo_sandbox.store import Store
@@ -31,13 +32,22 @@ class Sandbox:
         self.stats = Stats()
         self.faults = FaultInjector(settings.faults, settings.seed)
         self.tokens = TokenService(self.store, settings.credentials, settings.token_ttl, clock)
+        self.models = ModelStore(self.store)
         self.products = ProductService(
-            self.store, lambda: self.catalog, clock, self.stats.product_written
+            self.store,
+            lambda: self.catalog,
+            clock,
+            self.stats.product_written,
+            VariantRules(self.models, lambda: self.catalog),
+        )
+        self.product_models = ModelService(
+            self.models, lambda: self.catalog, self.products.now, self.stats.product_model_written
         )
 
     def reset(self) -> None:
         """Forget products, structure changes and statistics; restart the fault sequence."""
         self.store.clear_products()
+        self.models.clear()
         self.catalog = copy.deepcopy(self.initial_catalog)
         self.store.replace_structure(self.catalog)
         self.stats.clear()

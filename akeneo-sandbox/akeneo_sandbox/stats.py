@@ -15,19 +15,22 @@ DROPPED = 0
 
 
 class Stats:
-    """Counters by (method, route template, status), product writes and injected faults."""
+    """Counters by (method, route template, status), product and product model writes, and
+    injected faults."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._requests: Counter[tuple[str, str, int]] = Counter()
         self._faults: Counter[str] = Counter()
         self._written = 0
+        self._models_written = 0
 
     def clear(self) -> None:
         with self._lock:
             self._requests.clear()
             self._faults.clear()
             self._written = 0
+            self._models_written = 0
 
     def request(self, method: str, route: str, status: int) -> None:
         with self._lock:
@@ -41,7 +44,11 @@ class Stats:
         with self._lock:
             self._written += 1
 
-    def snapshot(self, products_total: int) -> dict[str, Any]:
+    def product_model_written(self) -> None:
+        with self._lock:
+            self._models_written += 1
+
+    def snapshot(self, products_total: int, product_models_total: int = 0) -> dict[str, Any]:
         with self._lock:
             requests = [
                 {"method": method, "route": route, "status": status, "count": count}
@@ -52,6 +59,8 @@ class Stats:
                 "requests": requests,
                 "products_written": self._written,
                 "products_total": products_total,
+                "product_models_written": self._models_written,
+                "product_models_total": product_models_total,
                 "faults_injected": dict(sorted(self._faults.items())),
             }
 

@@ -70,6 +70,11 @@ class Store:
             raise SandboxError(f"--db {path}: cannot open the database ({exc})") from exc
         self.lock = threading.RLock()
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The shared connection, for modules that keep their own tables (use under `lock`)."""
+        return self._db
+
     def close(self) -> None:
         with self.lock:
             self._db.close()

@@ -174,5 +174,7 @@ def test_stats_count_route_templates_and_reset(client: TestClient, auth: dict[st
         "requests": [],
         "products_written": 0,
         "products_total": 0,
+        "product_models_written": 0,
+        "product_models_total": 0,
         "faults_injected": {},
     }
