@@ -293,7 +293,7 @@ class ModelService:
             changes["values"] = keep_level(changes["values"], allowed, catalog, anchor, True)
         Updater(catalog, anchor).apply(model, changes)
         violations = _code_violations(code) + violations + _value_violations(catalog, model)
-        if variant is not None and level == 1:
+        if variant is not None and level == 1 and level_count(variant) > 1:
             siblings = self.models.models_under(model["parent"])
             violations += axis_violations(
                 model, axes(variant, 1), catalog, "product model", _code, siblings
