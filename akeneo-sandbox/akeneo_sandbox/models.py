@@ -25,7 +25,7 @@ from akeneo_sandbox.errors import (
 )
 from akeneo_sandbox.products import ANCHOR_UUID, IGNORED, INVALID_JSON, Updater
 from akeneo_sandbox.store import Query, Store
-from akeneo_sandbox.validation import IDENTIFIER_FORBIDDEN, ProductValidator, Violation
+from akeneo_sandbox.validation import ProductValidator, Violation, identifier_violations
 from akeneo_sandbox.variants import attribute_set, axes, level_count
 
 _SCHEMA = """
@@ -397,16 +397,11 @@ def _changed(before: Doc, after: Doc) -> bool:
 
 
 def _code_violations(code: str) -> list[Violation]:
-    found: list[Violation] = []
+    """The identifier's format rules. Current Akeneo words the first one "...or leading/trailing
+    space" (TRANS); the sandbox keeps one wording for both, the older one of its identifiers."""
     if not code.strip():
-        found.append({"property": "code", "message": "The product model code must not be empty."})
-    elif IDENTIFIER_FORBIDDEN.search(code):
-        message = "This field should not contain any comma or semicolon or leading/trailing space"
-        found.append({"property": "code", "message": message})
-    if len(code) > 255:
-        message = "This value is too long. It should have 255 characters or less."
-        found.append({"property": "code", "message": message})
-    return found
+        return [{"property": "code", "message": "The product model code must not be empty."}]
+    return [{**v, "property": "code"} for v in identifier_violations(code)]
 
 
 class VariantCheck:

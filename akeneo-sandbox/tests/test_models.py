@@ -101,6 +101,25 @@ def failed(*errors: tuple[str, str]) -> dict[str, Any]:
     }
 
 
+def failed_line(line: int, code: str, *errors: tuple[str, str]) -> dict[str, Any]:
+    """A collection line refused by the validator."""
+    body = failed(*errors)
+    return {"line": line, "code": code, "status_code": 422, "message": body["message"]} | {
+        "errors": body["errors"]
+    }
+
+
+# What GET shows of `jacket-red-m`: its own values, then those of `jacket_red` and `jacket`.
+JACKET_RED_M = {
+    "sku": value("jacket-red-m"),
+    "size": value("m"),
+    "stock": value(3),
+    "color": value("red"),
+    "material": value("cotton"),
+    "name": value("Jacket", "en_US"),
+}
+
+
 def jacket(pim: Pim) -> None:
     """Root `jacket` (by colour then size), sub model `jacket_red`, variant `jacket-red-m`."""
     pim.write(
@@ -231,23 +250,15 @@ def test_family_variant_collection_patch(pim: Pim) -> None:
     assert results == [
         {"line": 1, "code": "shoes_color", "status_code": 201},
         {"line": 2, "code": "shoes_size", "status_code": 204},
-        {
-            "line": 3,
-            "code": "foo,",
-            "status_code": 422,
-            "message": "Validation failed.",
-            "errors": [
-                {
-                    "property": "variant_attribute_sets",
-                    "message": "There should be at least one level defined in the family variant",
-                },
-                {
-                    "property": "code",
-                    "message": "Family variant code may contain only letters, numbers and "
-                    "underscores",
-                },
-            ],
-        },
+        failed_line(
+            3,
+            "foo,",
+            (
+                "variant_attribute_sets",
+                "There should be at least one level defined in the family variant",
+            ),
+            ("code", "Family variant code may contain only letters, numbers and underscores"),
+        ),
         {"line": 4, "status_code": 422, "message": "Code is missing."},
     ]
     assert pim.get("families/shoes/variants/shoes_size")["labels"] == {"en_US": "By size"}
@@ -270,7 +281,8 @@ def test_two_level_models_and_variants_with_inherited_values(pim: Pim) -> None:
     }
     # `material` belongs to the sub-model level: Akeneo drops it from the root silently.
     assert root["values"] == {"name": value("Jacket", "en_US")}
-    assert root["created"].endswith("+00:00") and root["associations"] == {}
+    assert root["created"].endswith("+00:00")
+    assert root["associations"] == {}
     sub = pim.get("product-models/jacket_red")
     assert (sub["parent"], sub["family_variant"], sub["family"]) == (
         "jacket",
@@ -285,14 +297,7 @@ def test_two_level_models_and_variants_with_inherited_values(pim: Pim) -> None:
     assert sub["categories"] == ["summer", "men"]
     variant = pim.get("products/jacket-red-m")
     assert (variant["parent"], variant["family"]) == ("jacket_red", "clothing")
-    assert variant["values"] == {
-        "sku": value("jacket-red-m"),
-        "size": value("m"),
-        "stock": value(3),
-        "color": value("red"),
-        "material": value("cotton"),
-        "name": value("Jacket", "en_US"),
-    }
+    assert variant["values"] == JACKET_RED_M
     assert variant["categories"] == ["summer", "men"]
     # Parent-level values sent to a variant are dropped, as the sandbox stores them.
     pim.write("products/jacket-red-m", {"values": {"material": value("silk")}}, 204)
@@ -419,13 +424,7 @@ def test_post_collection_patch_and_stats(pim: Pim) -> None:
     assert results == [
         {"line": 1, "code": "coat", "status_code": 201},
         {"line": 2, "code": "coat_red", "status_code": 201},
-        {
-            "line": 3,
-            "code": "coat_red_2",
-            "status_code": 422,
-            "message": "Validation failed.",
-            "errors": [{"property": "attribute", "message": duplicate}],
-        },
+        failed_line(3, "coat_red_2", ("attribute", duplicate)),
         {"line": 4, "code": "coat", "status_code": 204},
         {"line": 5, "status_code": 422, "message": "Code is missing."},
     ]
@@ -612,13 +611,6 @@ def test_simple_product_becomes_a_variant_and_back(pim: Pim) -> None:
     pim.write("products/jacket-red-m", {"parent": None}, 204)
     simple = pim.get("products/jacket-red-m")
     assert simple["parent"] is None
-    assert simple["values"] == {
-        "sku": value("jacket-red-m"),
-        "size": value("m"),
-        "stock": value(3),
-        "color": value("red"),
-        "material": value("cotton"),
-        "name": value("Jacket", "en_US"),
-    }
+    assert simple["values"] == JACKET_RED_M
     assert simple["categories"] == ["summer", "men"]
     assert pim.process.stats()["products_written"] == 5
