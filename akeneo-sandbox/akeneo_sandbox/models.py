@@ -130,6 +130,19 @@ class ModelStore:
         sql = f"SELECT doc FROM product_models WHERE {where} ORDER BY code LIMIT ? OFFSET ?"  # noqa: S608
         return self._docs(sql, (*params, limit, offset))
 
+    def delete(self, code: str) -> None:
+        """DELETE /product-models/{code} also deletes its sub models and variant products."""
+        with self.store.transaction():
+            self._delete(code)
+
+    def _delete(self, code: str) -> None:
+        for sub in self.models_under(code):
+            self._delete(sub["code"])
+        for product in self.products_under(code):
+            self.store.delete_product(product["uuid"])
+        with self.store.lock:
+            self.store.connection.execute("DELETE FROM product_models WHERE code = ?", (code,))
+
     def clear(self) -> None:
         with self.store.transaction():
             self.store.connection.execute("DELETE FROM product_models")

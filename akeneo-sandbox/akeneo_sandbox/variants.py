@@ -128,6 +128,10 @@ def variant_violations(doc: Doc, catalog: Catalog) -> list[Violation]:
         if not isinstance(level_axes, list) or not isinstance(attributes, list):
             add(NOT_OBJECTS)
             continue
+        if not all(isinstance(code, str) for code in [*level_axes, *attributes]):
+            # Akeneo's wording for a non-string code here is not in the sources read.
+            add(f'Property "{SETS}" expects arrays of attribute codes as "axes" and "attributes".')
+            continue
         if not level_axes:
             add(
                 "There should be at least one attribute defined as axis for the attribute set "

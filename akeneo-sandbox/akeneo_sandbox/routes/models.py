@@ -85,6 +85,14 @@ async def get_model(request: Request) -> Response:
     return json_response(_model(state, request.path_params["code"]))
 
 
+async def delete_model(request: Request) -> Response:
+    state = authenticate(request)
+    code = request.path_params["code"]
+    _model(state, code)
+    state.models.delete(code)
+    return Response(status_code=204)
+
+
 def _written(request: Request, status: int, path: str) -> Response:
     return Response(status_code=status, headers={"Location": url(request, path)})
 
@@ -262,6 +270,7 @@ def model_routes() -> list[Route]:
         Route(f"{V1}/product-models", post_model, methods=["POST"]),
         Route(f"{V1}/product-models/{{code}}", get_model, methods=["GET"]),
         Route(f"{V1}/product-models/{{code}}", patch_model, methods=["PATCH"]),
+        Route(f"{V1}/product-models/{{code}}", delete_model, methods=["DELETE"]),
         Route(variants, list_variants, methods=["GET"]),
         Route(variants, post_variant, methods=["POST"]),
         Route(variants, patch_variants, methods=["PATCH"]),
