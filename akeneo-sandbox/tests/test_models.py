@@ -443,6 +443,9 @@ def test_post_collection_patch_and_stats(pim: Pim) -> None:
     stats = pim.process.stats()
     assert (stats["product_models_written"], stats["product_models_total"]) == (4, 3)
     assert stats["products_written"] == 0
+    assert [m["code"] for m in pim.process.all_product_models()] == ["cap", "coat", "coat_red"]
+    assert pim.process.get_product_model("coat_red") == pim.get("product-models/coat_red")
+    assert pim.process.get_product_model("coat_red_2") is None
     pim.process.reset()
     after = pim.process.stats()
     assert (after["product_models_written"], after["product_models_total"]) == (0, 0)
@@ -614,3 +617,45 @@ def test_simple_product_becomes_a_variant_and_back(pim: Pim) -> None:
     assert simple["values"] == JACKET_RED_M
     assert simple["categories"] == ["summer", "men"]
     assert pim.process.stats()["products_written"] == 5
+
+
+def test_deleting_a_model_deletes_its_children(pim: Pim) -> None:
+    jacket(pim)
+    pim.write("products/other", {"family": "clothing"})
+    assert pim.call("DELETE", "product-models/jacket").status_code == 204
+    assert pim.call("GET", "product-models/jacket_red").status_code == 404
+    assert pim.call("GET", "products/jacket-red-m").status_code == 404
+    assert [p["identifier"] for p in pim.process.all_products()] == ["other"]
+    again = pim.call("DELETE", "product-models/jacket")
+    assert (again.status_code, again.json()["message"]) == (
+        404,
+        'Product model "jacket" does not exist or you do not have permission to access it.',
+    )
+
+
+def test_catalog_family_variants_are_checked_at_start(tmp_path: Path) -> None:
+    catalog = json.loads(CATALOG.read_text())
+    catalog["family_variants"] = [
+        {
+            "code": "by_name",
+            "family": "clothing",
+            "variant_attribute_sets": [{"level": 1, "axes": ["ean"]}],
+        }
+    ]
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalog))
+    with pytest.raises(RuntimeError) as error:
+        SandboxProcess(catalog=path).start()
+    assert (
+        f"akeneo-sandbox: error: {path}: family_variants[1] (by_name): "
+        'Variant axes "ean" must be a boolean, a simple select, a simple reference data or a '
+        "measurement"
+    ) in str(error.value)
+
+
+def test_demo_catalog_has_a_two_level_family_variant() -> None:
+    with SandboxProcess() as demo:
+        response = demo.api_get("families/clothing/variants/clothing_color_size")
+        assert response.status_code == 200
+        sets = response.json()["variant_attribute_sets"]
+        assert [(s["level"], s["axes"]) for s in sets] == [(1, ["color"]), (2, ["size"])]
