@@ -116,7 +116,9 @@ def _model_clause(field: str, op: str, value: Any, now: datetime) -> tuple[str, 
         return f"{column} {op} ({_placeholders(values)})", values
     if field == "parent" and op != "=":
         return _parent_clause("parent", op, value)
-    if field in ("family", "categories", "updated", "created"):
+    if field in ("updated", "created"):
+        return _date_clause(field, op, value, now)
+    if field in ("family", "categories"):
         return _product_clause(field, op, value, now)
     raise unsupported(field, op)
 
@@ -157,11 +159,26 @@ def _product_clause(field: str, op: str, value: Any, now: datetime) -> tuple[str
         return f"enabled {op} ?", [int(value)]
     if field == "categories":
         return _category_clause(op, value)
-    if field in ("updated", "created"):
+    if field == "updated":
+        return _updated_with_ancestors(op, value, now)
+    if field == "created":
         return _date_clause(field, op, value, now)
     if field == "parent":
         return _parent_clause("json_extract(doc, '$.parent')", op, value)
     raise unsupported(field, op)
+
+
+def _updated_with_ancestors(op: str, value: Any, now: datetime) -> tuple[str, list[Any]]:
+    """A variant product also matches when its parent or grandparent model does (DOCS
+    `rest-api/filter.md`, "On their creation or update date")."""
+    own, params = _date_clause("updated", op, value, now)
+    parent, root = own.replace("updated", "m.updated", 1), own.replace("updated", "r.updated", 1)
+    clause = (
+        f"({own} OR EXISTS (SELECT 1 FROM product_models m "  # noqa: S608
+        f"WHERE m.code = json_extract(products.doc, '$.parent') AND ({parent} OR EXISTS "
+        f"(SELECT 1 FROM product_models r WHERE r.code = m.parent AND {root}))))"
+    )
+    return clause, [*params, *params, *params]
 
 
 def _category_clause(op: str, value: Any) -> tuple[str, list[Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -659,3 +660,16 @@ def test_demo_catalog_has_a_two_level_family_variant() -> None:
         assert response.status_code == 200
         sets = response.json()["variant_attribute_sets"]
         assert [(s["level"], s["axes"]) for s in sets] == [(1, ["color"]), (2, ["size"])]
+
+
+def test_a_variant_matches_updated_when_an_ancestor_was_updated(pim: Pim) -> None:
+    jacket(pim)
+    pim.write("products/plain", {"family": "clothing"})
+    cutoff = pim.get("products/plain")["updated"]  # written last: nothing is newer
+    time.sleep(1.1)  # timestamps have a one-second resolution
+    pim.write("product-models/jacket", {"values": {"name": value("Coat", "en_US")}}, 204)
+    since = json.dumps({"updated": [{"operator": ">", "value": cutoff}]})
+    listed = pim.get("products", search=since)
+    assert [p["identifier"] for p in listed["_embedded"]["items"]] == ["jacket-red-m"]
+    models = pim.get("product-models", search=since)
+    assert [m["code"] for m in models["_embedded"]["items"]] == ["jacket"]
