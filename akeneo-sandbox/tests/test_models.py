@@ -673,3 +673,20 @@ def test_a_variant_matches_updated_when_an_ancestor_was_updated(pim: Pim) -> Non
     assert [p["identifier"] for p in listed["_embedded"]["items"]] == ["jacket-red-m"]
     models = pim.get("product-models", search=since)
     assert [m["code"] for m in models["_embedded"]["items"]] == ["jacket"]
+
+
+def test_models_and_created_family_variants_survive_a_restart(tmp_path: Path) -> None:
+    with SandboxProcess(catalog=CATALOG, db=str(tmp_path / "pim.db")) as running:
+        pim = Pim(running)
+        sets = [{"level": 1, "axes": ["size"]}]
+        pim.write("families/shoes/variants/shoes_by_size", {"variant_attribute_sets": sets})
+        pim.write("product-models/boot", {"family_variant": "shoes_by_size"})
+        pim.write("products/boot-42", {"parent": "boot", "values": {"size": value("m")}})
+        running.restart()
+        assert running.get_product_model("boot") is not None
+        variant = running.get_product("boot-42")
+        assert variant is not None
+        assert variant["parent"] == "boot"
+        shown = running.api_get("families/shoes/variants/shoes_by_size")
+        assert shown.status_code == 200
+        assert running.stats()["product_models_total"] == 1
