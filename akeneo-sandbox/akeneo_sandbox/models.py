@@ -234,7 +234,7 @@ def axis_violations(
 
     mine = key(entity)
     for sibling in siblings:
-        if name(sibling) != name(entity) and key(sibling) == mine:
+        if _identity(sibling) != _identity(entity) and key(sibling) == mine:
             shown = ",".join(_axis_text(a, _axis_data(entity, a["code"])) for a in attributes)
             message = (
                 f'Cannot set value "{shown}" for the attribute axis "{",".join(codes)}" on {what} '
@@ -243,6 +243,11 @@ def axis_violations(
             found.append({"property": "attribute", "message": message})
             break
     return found
+
+
+def _identity(entity: Doc) -> str:
+    """Products are told apart by uuid (the identifier may be absent), models by code."""
+    return str(entity.get("uuid") or entity["code"])
 
 
 def _outside_set(entity: Doc, allowed: set[str]) -> list[Violation]:

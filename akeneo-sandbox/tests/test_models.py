@@ -690,3 +690,32 @@ def test_models_and_created_family_variants_survive_a_restart(tmp_path: Path) ->
         shown = running.api_get("families/shoes/variants/shoes_by_size")
         assert shown.status_code == 200
         assert running.stats()["product_models_total"] == 1
+
+
+def test_variant_products_in_one_batch_are_checked_line_by_line(pim: Pim) -> None:
+    jacket(pim)
+    results = pim.lines(
+        "products",
+        [
+            {"identifier": "jacket-red-s", "parent": "jacket_red", "values": {"size": value("s")}},
+            {"identifier": "jacket-red-s2", "parent": "jacket_red", "values": {"size": value("s")}},
+            {"identifier": "jacket-red-m", "values": {"size": value("l")}},
+        ],
+    )
+    duplicate = (
+        'Cannot set value "[s]" for the attribute axis "size" on variant product '
+        '"jacket-red-s2", as the variant product "jacket-red-s" already has this value'
+    )
+    assert results == [
+        {"line": 1, "identifier": "jacket-red-s", "status_code": 201},
+        {
+            "line": 2,
+            "identifier": "jacket-red-s2",
+            "status_code": 422,
+            "message": "Validation failed.",
+            "errors": [{"property": "attribute", "message": duplicate}],
+        },
+        {"line": 3, "identifier": "jacket-red-m", "status_code": 204},
+    ]
+    assert pim.get("products/jacket-red-m")["values"]["size"] == value("l")
+    assert pim.call("GET", "products/jacket-red-s2").status_code == 404
