@@ -168,10 +168,11 @@ class ModelStore:
 
 def keep_level(
     values: Any, allowed: set[str], catalog: Catalog, anchor: str, of_model: bool
-) -> Any:
-    """Akeneo's attribute filter on the sent values (see the module docstring)."""
+) -> tuple[Any, int]:
+    """Akeneo's attribute filter on the sent values (see the module docstring); also returns
+    how many attributes it dropped."""
     if not isinstance(values, dict):
-        return values
+        return values, 0
     kept: Doc = {}
     for code, entries in values.items():
         if code not in catalog.attributes:
@@ -180,7 +181,7 @@ def keep_level(
             kept[code] = entries  # the product updater reports it with its own message
         elif code in allowed:
             kept[code] = entries
-    return kept
+    return kept, len(values) - len(kept)
 
 
 def _axis_data(entity: Doc, code: str) -> Any:
@@ -269,7 +270,8 @@ def _value_violations(catalog: Catalog, entity: Doc) -> list[Violation]:
 
 
 class ModelService:
-    """Creates and updates product models; `on_written` counts each accepted write."""
+    """Creates and updates product models; `on_written` counts each accepted write,
+    `on_dropped` the values of other levels it dropped."""
 
     def __init__(
         self,
@@ -277,11 +279,13 @@ class ModelService:
         catalog: Callable[[], Catalog],
         now: Callable[[], str],
         on_written: Callable[[], None],
+        on_dropped: Callable[[int], None],
     ) -> None:
         self.models = models
         self.catalog = catalog
         self.now = now
         self.on_written = on_written
+        self.on_dropped = on_dropped
 
     def upsert(self, code: str, body: object, create_only: bool = False) -> int:
         """PATCH /product-models/{code} (201 created, 204 updated), or POST when `create_only`."""
@@ -306,9 +310,12 @@ class ModelService:
         variant = catalog.items["family_variants"].get(model["family_variant"] or "")
         level = 0 if model["parent"] is None else 1
         changes = {k: body[k] for k in UPDATER_FIELDS if k in body}
+        dropped = 0
         if variant is not None and "values" in changes:
             allowed = attribute_set(variant, level, catalog)
-            changes["values"] = keep_level(changes["values"], allowed, catalog, anchor, True)
+            changes["values"], dropped = keep_level(
+                changes["values"], allowed, catalog, anchor, True
+            )
         Updater(catalog, anchor).apply(model, changes)
         violations = _code_violations(code) + violations + _value_violations(catalog, model)
         if variant is not None and level == 1 and level_count(variant) > 1:
@@ -322,6 +329,7 @@ class ModelService:
             model["updated"] = self.now()
             self.models.save(model)
         self.on_written()
+        self.on_dropped(dropped)
         return 201 if existing is None else 204
 
     def _place(
@@ -432,12 +440,18 @@ class VariantCheck:
         anchor: str,
         parent: Doc | None = None,
         pending: list[Violation] | None = None,
+        dropped: int = 0,
     ) -> None:
         self.rules = rules
         self.body = body
         self.anchor = anchor
         self.parent = parent
         self.pending = pending or []
+        self.dropped = dropped
+
+    def accepted(self) -> None:
+        """The write was saved: count the values of other levels it dropped."""
+        self.rules.on_dropped(self.dropped)
 
     def violations(self, product: Doc) -> list[Violation]:
         if self.parent is None:
@@ -474,9 +488,15 @@ def _identifier(doc: Doc) -> str:
 class VariantRules:
     """The product side: `parent`, the family taken from it, and the level of the values."""
 
-    def __init__(self, models: ModelStore, catalog: Callable[[], Catalog]) -> None:
+    def __init__(
+        self,
+        models: ModelStore,
+        catalog: Callable[[], Catalog],
+        on_dropped: Callable[[int], None],
+    ) -> None:
         self.models = models
         self.catalog = catalog
+        self.on_dropped = on_dropped
 
     def prepare(self, product: Doc, body: Doc, anchor: str, created: bool) -> VariantCheck:
         """Resolve `parent` and `family` of a product PATCH; the returned body holds the rest."""
@@ -507,11 +527,12 @@ class VariantRules:
         product["family"] = parent["family"]
         catalog = self.catalog()
         variant = catalog.items["family_variants"].get(parent["family_variant"])
+        dropped = 0
         if variant is not None and "values" in body:
             level = (0 if parent["parent"] is None else 1) + 1
             allowed = attribute_set(variant, level, catalog)
-            body["values"] = keep_level(body["values"], allowed, catalog, anchor, False)
-        return VariantCheck(self, body, anchor, parent, pending)
+            body["values"], dropped = keep_level(body["values"], allowed, catalog, anchor, False)
+        return VariantCheck(self, body, anchor, parent, pending, dropped)
 
 
 def _family_violations(

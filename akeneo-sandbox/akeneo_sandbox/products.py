@@ -323,6 +323,7 @@ class ProductService:
             product["updated"] = self.now()
             self.store.save_product(product, _unique_values(product, catalog))
         self.on_written()
+        check.accepted()
         return 201 if existing is None else 204
 
     def upsert_lines(self, body: bytes, key: str) -> list[Doc]:

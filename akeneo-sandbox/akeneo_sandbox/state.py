@@ -38,10 +38,14 @@ class Sandbox:
             lambda: self.catalog,
             clock,
             self.stats.product_written,
-            VariantRules(self.models, lambda: self.catalog),
+            VariantRules(self.models, lambda: self.catalog, self.stats.values_dropped),
         )
         self.product_models = ModelService(
-            self.models, lambda: self.catalog, self.products.now, self.stats.product_model_written
+            self.models,
+            lambda: self.catalog,
+            self.products.now,
+            self.stats.product_model_written,
+            self.stats.values_dropped,
         )
 
     def reset(self) -> None:

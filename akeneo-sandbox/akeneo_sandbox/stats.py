@@ -24,6 +24,7 @@ class Stats:
         self._faults: Counter[str] = Counter()
         self._written = 0
         self._models_written = 0
+        self._dropped = 0
 
     def clear(self) -> None:
         with self._lock:
@@ -31,6 +32,7 @@ class Stats:
             self._faults.clear()
             self._written = 0
             self._models_written = 0
+            self._dropped = 0
 
     def request(self, method: str, route: str, status: int) -> None:
         with self._lock:
@@ -48,6 +50,11 @@ class Stats:
         with self._lock:
             self._models_written += 1
 
+    def values_dropped(self, count: int) -> None:
+        """Values of another variation level that an accepted write dropped (models.py)."""
+        with self._lock:
+            self._dropped += count
+
     def snapshot(self, products_total: int, product_models_total: int = 0) -> dict[str, Any]:
         with self._lock:
             requests = [
@@ -61,6 +68,7 @@ class Stats:
                 "products_total": products_total,
                 "product_models_written": self._models_written,
                 "product_models_total": product_models_total,
+                "values_dropped": self._dropped,
                 "faults_injected": dict(sorted(self._faults.items())),
             }
 

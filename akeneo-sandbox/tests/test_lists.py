@@ -176,5 +176,6 @@ def test_stats_count_route_templates_and_reset(client: TestClient, auth: dict[st
         "products_total": 0,
         "product_models_written": 0,
         "product_models_total": 0,
+        "values_dropped": 0,
         "faults_injected": {},
     }

@@ -324,6 +324,8 @@ def test_two_level_models_and_variants_with_inherited_values(pim: Pim) -> None:
         "jacket-red-m",
     ]
     assert listed["_embedded"]["items"][1]["values"]["name"] == value("Jacket", "en_US")
+    # Dropped: `material` on the root, `material` on jacket-red-m, `name` on jacket-red-l.
+    assert pim.process.stats()["values_dropped"] == 3
 
 
 def test_one_level_family_variant(pim: Pim) -> None:
