@@ -236,6 +236,11 @@ def test_family_variant_writes_and_their_rules(pim: Pim) -> None:
         )
     )
     assert pim.call("GET", "families/shoes/variants/bad").status_code == 404
+    elsewhere = pim.call("PATCH", "families/shoes/variants/clothing_color", {"labels": {}})
+    assert (elsewhere.status_code, elsewhere.json()["message"]) == (
+        404,
+        'Family variant "clothing_color" does not exist or is not a variant of the family "shoes".',
+    )
 
 
 def test_family_variant_collection_patch(pim: Pim) -> None:
