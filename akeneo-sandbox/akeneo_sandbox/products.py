@@ -7,9 +7,14 @@ import json
 import uuid as uuidlib
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from akeneo_sandbox.associations import apply_associations, apply_quantified
+from akeneo_sandbox.associations import (
+    ModelExists,
+    apply_associations,
+    apply_quantified,
+    no_product_models,
+)
 from akeneo_sandbox.catalog import Catalog, Doc, missing
 from akeneo_sandbox.errors import (
     ApiError,
@@ -24,6 +29,9 @@ from akeneo_sandbox.search import stored_datetime
 from akeneo_sandbox.store import Store
 from akeneo_sandbox.validation import ProductValidator, unique_text
 from akeneo_sandbox.values import ValueFormat
+
+if TYPE_CHECKING:
+    from akeneo_sandbox.models import VariantCheck, VariantRules
 
 FIELDS = frozenset(
     {
@@ -84,12 +92,14 @@ class Updater:
         anchor: str,
         media: MediaLookup | None = None,
         store: Store | None = None,
+        model_exists: ModelExists | None = None,
     ) -> None:
         self.catalog = catalog
         self.anchor = anchor
         self.values = ValueFormat(anchor)
         self.media = media
         self.store = store
+        self.model_exists = model_exists
 
     def fail(self, message: str) -> ApiError:
         return format_error(message, self.anchor)
@@ -138,13 +148,6 @@ class Updater:
             raise self.fail(missing("groups", "group", codes[0]))
         product["groups"] = codes
 
-    def _set_parent(self, product: Doc, value: Any) -> None:
-        if value is not None and not isinstance(value, str):
-            raise self.fail(expects("parent", "a string", value))
-        if value:
-            raise self.fail(missing("parent", "product model", value))
-        product["parent"] = None
-
     def _set_associations(self, product: Doc, value: Any) -> None:
         assert self.store is not None, "associations need the store to find their targets"
         product["associations"] = apply_associations(
@@ -154,12 +157,18 @@ class Updater:
             self.store,
             by_uuid=self.anchor == ANCHOR_UUID,
             anchor=self.anchor,
+            model_exists=self.model_exists or no_product_models,
         )
 
     def _set_quantified_associations(self, product: Doc, value: Any) -> None:
         assert self.store is not None, "associations need the store to find their targets"
         product["quantified_associations"] = apply_quantified(
-            product["quantified_associations"], value, self.catalog, self.store, anchor=self.anchor
+            product["quantified_associations"],
+            value,
+            self.catalog,
+            self.store,
+            anchor=self.anchor,
+            model_exists=self.model_exists or no_product_models,
         )
 
     def _set_values(self, product: Doc, value: Any) -> None:
@@ -230,7 +239,8 @@ class Updater:
 
 
 class ProductService:
-    """Upserts through either route; `on_written` counts each accepted product write."""
+    """Upserts through either route; `on_written` counts each accepted product write;
+    `variants` handles `parent` (models.py)."""
 
     def __init__(
         self,
@@ -238,13 +248,18 @@ class ProductService:
         catalog: Callable[[], Catalog],
         clock: Callable[[], float],
         on_written: Callable[[], None],
+        variants: VariantRules,
         media: MediaLookup | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.clock = clock
         self.on_written = on_written
+        self.variants = variants
         self.media = media
+
+    def _updater(self, catalog: Catalog, anchor: str) -> Updater:
+        return Updater(catalog, anchor, self.media, self.store, self.variants.models.exists)
 
     def now(self) -> str:
         return stored_datetime(datetime.fromtimestamp(self.clock(), UTC))
@@ -268,13 +283,14 @@ class ProductService:
             )
         product = self._start(existing, identifier, body.get("uuid"), ANCHOR_CODE)
         catalog = self.catalog()
-        Updater(catalog, ANCHOR_CODE, self.media, self.store).apply(product, body)
+        check = self.variants.prepare(product, body, ANCHOR_CODE, existing is None)
+        self._updater(catalog, ANCHOR_CODE).apply(product, check.body)
         product["identifier"] = identifier
         # Akeneo 7 lists the identifier value first, as `values.<identifier attribute>`.
         code = catalog.identifier_attribute()
         others = {k: v for k, v in product["values"].items() if k != code}
         product["values"] = {code: [{"locale": None, "scope": None, "data": identifier}], **others}
-        return self._finish(existing, product, catalog)
+        return self._finish(existing, product, catalog, check)
 
     def upsert_uuid(self, uuid: str, body: object, create_only: bool = False) -> int:
         """PATCH /products-uuid/{uuid}: the identifier is an ordinary value there."""
@@ -295,10 +311,11 @@ class ProductService:
             )
         product = self._start(existing, None, canonical, ANCHOR_UUID)
         catalog = self.catalog()
-        Updater(catalog, ANCHOR_UUID, self.media, self.store).apply(product, body)
+        check = self.variants.prepare(product, body, ANCHOR_UUID, existing is None)
+        self._updater(catalog, ANCHOR_UUID).apply(product, check.body)
         entries = product["values"].get(catalog.identifier_attribute(), [])
         product["identifier"] = entries[0]["data"] if entries else None
-        return self._finish(existing, product, catalog)
+        return self._finish(existing, product, catalog, check)
 
     def _start(self, existing: Doc | None, identifier: str | None, uuid: Any, anchor: str) -> Doc:
         if existing is not None:
@@ -314,10 +331,12 @@ class ProductService:
             )
         return new_product(identifier, canonical, self.now())
 
-    def _finish(self, existing: Doc | None, product: Doc, catalog: Catalog) -> int:
-        violations = ProductValidator(catalog, self.store.unique_owner, self.media).violations(
-            product
-        )
+    def _finish(
+        self, existing: Doc | None, product: Doc, catalog: Catalog, check: VariantCheck
+    ) -> int:
+        validator = ProductValidator(catalog, self.store.unique_owner, self.media)
+        violations = validator.violations(product)
+        violations.extend(check.violations(product))
         identifier = product["identifier"]
         if identifier is not None:
             owner = self.store.uuid_of_identifier(identifier)
@@ -330,6 +349,7 @@ class ProductService:
             product["updated"] = self.now()
             self.store.save_product(product, _unique_values(product, catalog))
         self.on_written()
+        check.accepted()
         return 201 if existing is None else 204
 
     def upsert_lines(self, body: bytes, key: str) -> list[Doc]:

@@ -88,13 +88,53 @@ def _datetime(field: str, value: Any) -> str:
 
 def product_query(filters: Filters, now: datetime, by_uuid: bool) -> Query:
     """SQL over the products table; products without identifier only exist for uuid routes."""
-    clauses = [] if by_uuid else ["identifier IS NOT NULL"]
+    return _query(filters, now, _product_clause, [] if by_uuid else ["identifier IS NOT NULL"])
+
+
+def product_model_query(filters: Filters, now: datetime) -> Query:
+    """SQL over the product_models table (models.py): the filters of Akeneo's product-model
+    list; `family_variant` is not in the documentation, but Akeneo's query builder has it."""
+    return _query(filters, now, _model_clause, [])
+
+
+Clause = Callable[[str, str, Any, datetime], tuple[str, list[Any]]]
+
+
+def _query(filters: Filters, now: datetime, clause_of: Clause, clauses: list[str]) -> Query:
     params: list[Any] = []
     for field, operator, value in filters:
-        clause, values = _product_clause(field, operator, value, now)
+        clause, values = clause_of(field, operator, value, now)
         clauses.append(clause)
         params.extend(values)
     return Query(" AND ".join(clauses) or "1", tuple(params))
+
+
+def _model_clause(field: str, op: str, value: Any, now: datetime) -> tuple[str, list[Any]]:
+    if field in ("identifier", "family_variant") and op in ("IN", "NOT IN"):
+        values = _strings(field, value)
+        column = "code" if field == "identifier" else field
+        return f"{column} {op} ({_placeholders(values)})", values
+    if field == "parent" and op != "=":
+        return _parent_clause("parent", op, value)
+    if field in ("updated", "created"):
+        return _date_clause(field, op, value, now)
+    if field in ("family", "categories"):
+        return _product_clause(field, op, value, now)
+    raise unsupported(field, op)
+
+
+def _parent_clause(column: str, op: str, value: Any) -> tuple[str, list[Any]]:
+    """`=`: descendants of a model (products only); `IN`: direct children; `EMPTY`: none."""
+    if op == "=":
+        code = _string("parent", value)
+        clause = f"{column} IN (SELECT code FROM product_models WHERE code = ? OR parent = ?)"  # noqa: S608
+        return clause, [code, code]
+    if op == "IN":
+        values = _strings("parent", value)
+        return f"{column} IN ({_placeholders(values)})", values
+    if op in ("EMPTY", "NOT EMPTY"):
+        return f"{column} IS {'NULL' if op == 'EMPTY' else 'NOT NULL'}", []
+    raise unsupported("parent", op)
 
 
 def _product_clause(field: str, op: str, value: Any, now: datetime) -> tuple[str, list[Any]]:
@@ -119,9 +159,26 @@ def _product_clause(field: str, op: str, value: Any, now: datetime) -> tuple[str
         return f"enabled {op} ?", [int(value)]
     if field == "categories":
         return _category_clause(op, value)
-    if field in ("updated", "created"):
+    if field == "updated":
+        return _updated_with_ancestors(op, value, now)
+    if field == "created":
         return _date_clause(field, op, value, now)
+    if field == "parent":
+        return _parent_clause("json_extract(doc, '$.parent')", op, value)
     raise unsupported(field, op)
+
+
+def _updated_with_ancestors(op: str, value: Any, now: datetime) -> tuple[str, list[Any]]:
+    """A variant product also matches when its parent or grandparent model does (DOCS
+    `rest-api/filter.md`, "On their creation or update date")."""
+    own, params = _date_clause("updated", op, value, now)
+    parent, root = own.replace("updated", "m.updated", 1), own.replace("updated", "r.updated", 1)
+    clause = (
+        f"({own} OR EXISTS (SELECT 1 FROM product_models m "  # noqa: S608
+        f"WHERE m.code = json_extract(products.doc, '$.parent') AND ({parent} OR EXISTS "
+        f"(SELECT 1 FROM product_models r WHERE r.code = m.parent AND {root}))))"
+    )
+    return clause, [*params, *params, *params]
 
 
 def _category_clause(op: str, value: Any) -> tuple[str, list[Any]]:

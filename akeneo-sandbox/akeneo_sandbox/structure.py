@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 from akeneo_sandbox.catalog import KIND_DEFAULTS, READ_ONLY, Doc, normalize_item, reference_problems
@@ -120,6 +121,13 @@ def write_lines(
     state: Sandbox, kind: str, body: bytes, attribute: str | None
 ) -> list[dict[str, Any]]:
     """Collection PATCH of structure items; line results keyed by `code`."""
+    return code_lines(
+        body, lambda code, item: write_item(state, kind, code, item, attribute=attribute)
+    )
+
+
+def code_lines(body: bytes, write: Callable[[str, Doc], int]) -> list[dict[str, Any]]:
+    """A collection PATCH whose lines are keyed by `code`; `write` returns 201 or 204."""
     lines = body.decode("utf-8", errors="replace").split("\n")
     if len(lines) > 1 and not lines[-1].strip():
         lines.pop()
@@ -143,7 +151,7 @@ def write_lines(
             continue
         result: dict[str, Any] = {"line": number, "code": code}
         try:
-            result["status_code"] = write_item(state, kind, code, item, attribute=attribute)
+            result["status_code"] = write(code, item)
         except ApiError as error:
             result["status_code"] = error.status
             result.update((k, v) for k, v in error.body().items() if k != "code")

@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from akeneo_sandbox.associations import no_product_models
 from akeneo_sandbox.catalog import Doc
 from akeneo_sandbox.errors import ApiError
 from akeneo_sandbox.http import INVALID_JSON, authenticate, json_response, require_json, url
@@ -57,9 +56,10 @@ def _target(raw: str, key: str, message: str) -> dict[str, Any]:
 
 def _link(state: Sandbox, to_product: bool, key: str, body: Doc) -> None:
     """Write the value as the product's updater and validator would (the upload saves it)."""
-    if not to_product:
-        raise ApiError(422, f'Product model "{key}" does not exist.')
-    state.products.upsert_identifier(key, body)
+    if to_product:
+        state.products.upsert_identifier(key, body)
+    else:
+        state.product_models.upsert(key, body)
 
 
 async def upload(request: Request) -> Response:
@@ -88,7 +88,7 @@ async def upload(request: Request) -> Response:
     else:
         target = _target(str(model), "code", MODEL_KEYS)
         key = str(target["code"])
-        if not no_product_models(key):
+        if not state.models.exists(key):
             raise ApiError(422, f'Product model "{key}" does not exist.')
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
