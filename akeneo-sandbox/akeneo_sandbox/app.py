@@ -23,6 +23,7 @@ from akeneo_sandbox.routes import admin, auth, products
 from akeneo_sandbox.routes.media import media_routes
 from akeneo_sandbox.routes.models import model_routes
 from akeneo_sandbox.routes.structure import structure_routes
+from akeneo_sandbox.routes.ui import ui_routes
 from akeneo_sandbox.state import Sandbox
 from akeneo_sandbox.stats import StatsMiddleware
 
@@ -51,6 +52,7 @@ def _routes() -> list[Route]:
         *model_routes(),
         Route("/sandbox/stats", admin.stats, methods=["GET"]),
         Route("/sandbox/reset", admin.reset, methods=["POST"]),
+        *ui_routes(),
     ]
 
 

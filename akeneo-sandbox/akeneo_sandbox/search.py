@@ -97,6 +97,28 @@ def product_model_query(filters: Filters, now: datetime) -> Query:
     return _query(filters, now, _model_clause, [])
 
 
+def text_query(key_column: str, text: str) -> Query:
+    """The sandbox browser's text filter: the key (`identifier` of products, `code` of models)
+    or the data of one of its own values contains `text` (SQLite's LIKE: ASCII letters match
+    in any case)."""
+    if key_column not in ("identifier", "code"):
+        raise ValueError(f"no text filter on {key_column!r}")
+    pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+    clause = (  # the column is one of two names; the text is bound
+        f"({key_column} LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM json_each(doc, '$.values') "  # noqa: S608
+        "AS v, json_each(v.value) AS e WHERE json_extract(e.value, '$.data') LIKE ? ESCAPE '\\'))"
+    )
+    return Query(clause, (pattern, pattern))
+
+
+def all_of(*queries: Query) -> Query:
+    """Queries over the same table joined with AND."""
+    return Query(
+        " AND ".join(f"({q.where})" for q in queries) or "1",
+        tuple(p for q in queries for p in q.params),
+    )
+
+
 Clause = Callable[[str, str, Any, datetime], tuple[str, list[Any]]]
 
 
