@@ -139,6 +139,7 @@ def browser_errors() -> list[str]:
 def page(chromium: Browser, browser_errors: list[str]) -> Iterator[Page]:
     page = new_page(chromium)
     page.on("pageerror", lambda error: browser_errors.append(f"page error: {error}"))
+
     def console(message: ConsoleMessage) -> None:
         if message.type == "error":
             browser_errors.append(f"console: {message.text} ({message.location.get('url')})")

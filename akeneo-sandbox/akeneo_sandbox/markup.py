@@ -37,7 +37,11 @@ input[type=search]{width:260px}
 p.count{margin:6px 0 2px}p#totals{margin:0 0 8px}
 .pager{display:flex;gap:12px;margin:8px 0}
 img.thumb{width:48px;height:48px;object-fit:contain;background:#fff;border:1px solid #dde0e6}
-img.image{max-width:240px;max-height:240px;border:1px solid #dde0e6;background:#fff}
+img.image{max-width:220px;max-height:220px;border:1px solid #dde0e6;background:#fff}
+div.top{display:flex;gap:32px;align-items:flex-start;justify-content:space-between}
+div.gallery{display:flex;gap:12px;flex-wrap:wrap}
+figure{margin:0}figcaption{font-size:12px;color:#7a8090}
+td.value img.thumb{vertical-align:middle}
 .badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;background:#e4e7ee}
 .on{background:#d5f0dc}.off{background:#f6d9d9}
 ul.tree{list-style:none;padding-left:18px;margin:2px 0}

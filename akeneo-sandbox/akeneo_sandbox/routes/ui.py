@@ -328,14 +328,16 @@ def _entity(view: View, doc: Doc, facts: list[tuple[str, Child]], is_model: bool
     if ancestors:
         chain = [link(view.model_href(a["code"]), a["code"]) for a in reversed(ancestors)]
         facts.append(("Parent", join(_between(chain, " › "))))
+    values = view.browser.values(doc)
+    dl = tag(
+        "dl",
+        [join(tag("dt", k), tag("dd", v or "—", data_fact=k.lower())) for k, v in facts],
+        class_="facts",
+    )
     return [
-        tag(
-            "dl",
-            [join(tag("dt", k), tag("dd", v or "—", data_fact=k.lower())) for k, v in facts],
-            class_="facts",
-        ),
+        tag("div", dl, _gallery(view, values), class_="top"),
         tag("h2", "Values"),
-        _values_table(view, view.browser.values(doc)),
+        _values_table(view, values),
         tag("h2", "Categories"),
         _category_list(view, view.browser.categories(doc)),
         tag("h2", "Family tree"),
@@ -343,6 +345,27 @@ def _entity(view: View, doc: Doc, facts: list[tuple[str, Child]], is_model: bool
         tag("h2", "Associations"),
         _associations(view, doc),
     ]
+
+
+def _gallery(view: View, values: list[Value]) -> Markup | None:
+    """The image values, large, beside the facts (the table shows them small)."""
+    figures = []
+    for value in values:
+        kind = view.catalog.attributes.get(value.attribute, {}).get("type")
+        if kind != "pim_catalog_image" or not isinstance(value.data, str):
+            continue
+        info = view.browser.media(value.data)
+        name = str(info["original_filename"]) if info else value.data
+        where = " · ".join(w for w in (value.attribute, value.scope, value.locale) if w)
+        figures.append(
+            tag(
+                "figure",
+                tag("img", src=media_href(value.data), alt=name, class_="image"),
+                tag("figcaption", f"{name} ({where})"),
+                data_attribute=value.attribute,
+            )
+        )
+    return tag("div", figures, class_="gallery", id="images") if figures else None
 
 
 def _between(items: list[Markup], separator: str) -> Iterable[Child]:
@@ -417,8 +440,8 @@ def _media_value(view: View, code: str, is_image: bool) -> Markup:
     file_link = link(media_href(code), name, class_="media-link")
     if not is_image:
         return file_link
-    image = tag("img", src=media_href(code), alt=name, class_="image")
-    return join(image, tag("br"), file_link)
+    image = tag("img", src=media_href(code), alt=name, class_="thumb")
+    return join(image, " ", file_link)
 
 
 def _category_list(view: View, codes: list[str]) -> Markup:
