@@ -13,6 +13,7 @@ from akeneo_sandbox.errors import ApiError, php_type
 from akeneo_sandbox.store import Query
 
 Filters = list[tuple[str, str, Any]]
+JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -104,11 +105,18 @@ def text_query(key_column: str, text: str) -> Query:
     if key_column not in ("identifier", "code"):
         raise ValueError(f"no text filter on {key_column!r}")
     pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
-    clause = (  # the column is one of two names; the text is bound
-        f"({key_column} LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM json_each(doc, '$.values') "  # noqa: S608
-        "AS v, json_each(v.value) AS e WHERE json_extract(e.value, '$.data') LIKE ? ESCAPE '\\'))"
+    in_values = (
+        "EXISTS (SELECT 1 FROM json_each(doc, '$.values') AS v, json_each(v.value) AS e "
+        "WHERE json_extract(e.value, '$.data') LIKE ? ESCAPE '\\')"
     )
-    return Query(clause, (pattern, pattern))
+    params: tuple[str, ...] = (pattern, pattern)
+    # Documents are stored as JSON with ensure_ascii=False: text that JSON does not escape
+    # appears as is, so a plain LIKE on the document skips most rows before json_each runs.
+    if not JSON_ESCAPED.search(text):
+        in_values = f"(doc LIKE ? ESCAPE '\\' AND {in_values})"
+        params = (pattern, pattern, pattern)
+    clause = f"({key_column} LIKE ? ESCAPE '\\' OR {in_values})"  # one of two column names
+    return Query(clause, params)
 
 
 def all_of(*queries: Query) -> Query:

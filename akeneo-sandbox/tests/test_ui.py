@@ -156,3 +156,25 @@ def test_faults_and_limits_never_reach_the_browser() -> None:
             assert client.get("/sandbox/ui/categories").status_code == 200
         stats = client.get("/sandbox/stats").json()
         assert stats["requests_total"] == 3  # the /api requests only
+
+
+def test_text_filter_matches_keys_and_own_values_also_with_quotes(
+    demo: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, auth = demo
+    names = {"tv-1": 'TV 55" screen', "tv-2": "TV 65 inch", "lamp_100%": "Lamp \\ desk"}
+    for identifier, name in names.items():
+        values = {"name": [{"locale": "en_US", "scope": None, "data": name}]}
+        _write(client, auth, "products", {"identifier": identifier, "values": values})
+
+    def found(text: str) -> set[str]:
+        page = client.get("/sandbox/ui", params={"q": text}).text
+        return set(re.findall(r'<td class="key"><a href="[^"]+">([^<]+)</a>', page))
+
+    assert found("tv-") == {"tv-1", "tv-2"}
+    assert found('55"') == {"tv-1"}  # a quote is escaped in the stored JSON
+    assert found("\\ d") == {"lamp_100%"}  # so is a backslash
+    assert found("0%") == {"lamp_100%"}  # % and _ are literal, not LIKE wildcards
+    assert found("_") == {"lamp_100%"}
+    assert found("INCH") == {"tv-2"}
+    assert found("en_US") == set()  # keys of the document are not searched
