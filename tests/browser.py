@@ -11,6 +11,8 @@ the fixtures by importing them into its conftest.py:
         ...
         screenshot("grid")  # test-output/screenshots/<module>/<test>/grid.png
 
+A page written to disk opens the same way: `page.goto(path.as_uri())`.
+
 Without Chromium (or Playwright) the tests are skipped with the reason, except under
 `CI=true`, where they fail: CI must not pass by skipping them. `CHROMIUM=/path/to/chrome`
 chooses the executable; `TEST_SCREENSHOTS=folder` moves the screenshots.

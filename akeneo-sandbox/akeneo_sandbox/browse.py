@@ -131,7 +131,6 @@ class Browser:
         return products, models
 
     def _row(self, is_model: bool, doc: Doc, locale: str) -> Row:
-        full = self.state.models.with_ancestors(doc)
         if is_model:
             key = name = str(doc["code"])
             enabled = None
@@ -144,16 +143,17 @@ class Browser:
             key=key,
             name=name,
             family=doc.get("family"),
-            label=self.label(full, locale),
-            image=self.image(full, locale),
+            label=self.label(doc, locale),
+            image=self.image(doc, locale),
             enabled=enabled,
             parent=doc.get("parent"),
             updated=str(doc.get("updated", "")),
         )
 
     def label(self, doc: Doc, locale: str) -> str | None:
-        """The value of the family's `attribute_as_label` in `locale` (doc with its ancestors'
-        values)."""
+        """The value of the family's `attribute_as_label` in `locale`, an ancestor's if the
+        entity has none of its own."""
+        doc = self.state.models.with_ancestors(doc)
         family = self.catalog.families.get(str(doc.get("family"))) or {}
         attribute = family.get("attribute_as_label")
         data = pick(doc["values"].get(attribute), locale) if attribute else None
@@ -161,7 +161,8 @@ class Browser:
 
     def image(self, doc: Doc, locale: str) -> str | None:
         """Media code of the thumbnail: the family's `attribute_as_image`, else the first image
-        attribute that has a value."""
+        attribute that has a value (own or an ancestor's)."""
+        doc = self.state.models.with_ancestors(doc)
         family = self.catalog.families.get(str(doc.get("family"))) or {}
         first = family.get("attribute_as_image")
         candidates = [first] if first else []

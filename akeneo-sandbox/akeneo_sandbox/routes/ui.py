@@ -298,7 +298,7 @@ async def product_page(request: Request) -> Response:
         ("UUID", doc["uuid"]),
         ("Family", doc.get("family") or "—"),
         ("Enabled", "yes" if doc["enabled"] else "no"),
-        ("Label", view.browser.label(view.browser.state.models.with_ancestors(doc), view.locale)),
+        ("Label", view.browser.label(doc, view.locale)),
         ("Created", f"{_moment(doc['created'])} UTC"),
         ("Updated", f"{_moment(doc['updated'])} UTC"),
     ]
@@ -316,7 +316,7 @@ async def model_page(request: Request) -> Response:
         ("Code", doc["code"]),
         ("Family", doc.get("family") or "—"),
         ("Family variant", doc.get("family_variant") or "—"),
-        ("Label", view.browser.label(view.browser.state.models.with_ancestors(doc), view.locale)),
+        ("Label", view.browser.label(doc, view.locale)),
         ("Created", f"{_moment(doc['created'])} UTC"),
         ("Updated", f"{_moment(doc['updated'])} UTC"),
     ]
