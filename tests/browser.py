@@ -2,9 +2,12 @@
 
 Playwright drives Debian's `chromium` through `executable_path`: Playwright's own browser
 downloads are not possible here, so `playwright install` is never needed. A test folder uses
-the fixtures by importing them into its conftest.py:
+the fixtures `chromium`, `page`, `screenshot` and `browser_errors` by importing their
+functions into its conftest.py (the `_fixture` names keep test arguments from shadowing them):
 
-    from tests.browser import browser_errors, chromium, page, screenshot  # noqa: F401
+    from tests.browser import (  # noqa: F401
+        browser_errors_fixture, chromium_fixture, page_fixture, screenshot_fixture,
+    )
 
     def test_grid(page, screenshot):
         page.goto(url)
@@ -124,21 +127,21 @@ def save_screenshot(page: Page, path: Path, full_page: bool = False) -> Path:
 
 # Module scope: one browser per test module, so Playwright's event loop never outlives the
 # module's tests (other modules may run asyncio code of their own).
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
+@pytest.fixture(name="chromium", scope="module")
+def chromium_fixture() -> Iterator[Browser]:
     with launched(require_chromium()) as browser:
         yield browser
 
 
-@pytest.fixture
-def browser_errors() -> list[str]:
+@pytest.fixture(name="browser_errors")
+def browser_errors_fixture() -> list[str]:
     """Uncaught page errors and console errors of the test's `page` (a blocked resource or a
     Content-Security-Policy violation shows up here)."""
     return []
 
 
-@pytest.fixture
-def page(chromium: Browser, browser_errors: list[str]) -> Iterator[Page]:
+@pytest.fixture(name="page")
+def page_fixture(chromium: Browser, browser_errors: list[str]) -> Iterator[Page]:
     page = new_page(chromium)
     page.on("pageerror", lambda error: browser_errors.append(f"page error: {error}"))
 
@@ -151,8 +154,8 @@ def page(chromium: Browser, browser_errors: list[str]) -> Iterator[Page]:
     page.context.close()
 
 
-@pytest.fixture
-def screenshot(page: Page, request: pytest.FixtureRequest) -> Callable[..., Path]:
+@pytest.fixture(name="screenshot")
+def screenshot_fixture(page: Page, request: pytest.FixtureRequest) -> Callable[..., Path]:
     """`screenshot(name, full_page=False)` saves the page under the test's own folder of
     test-output/screenshots/ (or $TEST_SCREENSHOTS) and returns the path."""
     base = Path(os.environ.get("TEST_SCREENSHOTS") or SCREENSHOTS)

@@ -11,7 +11,12 @@ from starlette.testclient import TestClient
 from akeneo_sandbox.app import create_app
 from akeneo_sandbox.config import Settings
 from akeneo_sandbox.testing import SandboxProcess
-from tests.browser import browser_errors, chromium, page, screenshot  # noqa: F401
+from tests.browser import (  # noqa: F401
+    browser_errors_fixture,
+    chromium_fixture,
+    page_fixture,
+    screenshot_fixture,
+)
 
 from .http_api import Api, extended_catalog
 
