@@ -7,11 +7,13 @@ Nothing else in the package touches a name starting with `_` from singer_sdk.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from singer_sdk import Target
 from singer_sdk.helpers._typing import get_datelike_property_type
 from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
+from singer_sdk.plugin_base import PluginBase
 from singer_sdk.sinks import Sink
 
 
@@ -87,3 +89,25 @@ def set_full_drain_minutes(target_class: type[Target], minutes: float) -> None:
     (5 minutes), with no setting of its own.
     """
     setattr(target_class, _FULL_DRAIN_MINUTES, minutes)
+
+
+def full_drain_minutes(target_class: type[Target]) -> float:
+    return getattr(target_class, _FULL_DRAIN_MINUTES)  # type: ignore[no-any-return]
+
+
+# Each private name used above: (owner, name) for the signature check.
+_RELIED_ON: dict[str, tuple[Any, str]] = {
+    "Target._write_state_message": (Target, "_write_state_message"),
+    "Sink._parse_timestamps_in_record": (Sink, "_parse_timestamps_in_record"),
+    "PluginBase._validate_config": (PluginBase, "_validate_config"),
+}
+
+
+def relied_on() -> dict[str, str]:
+    """The signature (or type) of each private name used above, as the test expects it."""
+    found = {label: str(inspect.signature(getattr(*where))) for label, where in _RELIED_ON.items()}
+    found["helpers._typing.get_datelike_property_type"] = str(
+        inspect.signature(get_datelike_property_type)
+    )
+    found["Target._MAX_RECORD_AGE_IN_MINUTES"] = type(full_drain_minutes(Target)).__name__
+    return found
