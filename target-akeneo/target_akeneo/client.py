@@ -74,6 +74,26 @@ class ClientCounters:
     by_route: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait before a transient failure is tried again.
+
+    One policy for whole requests (408, 429, 5xx, timeouts, dropped connections) and for
+    single lines of a collection PATCH answered with a transient status.
+    """
+
+    max_retries: int = 6
+    backoff_base: float = 1.0
+    backoff_max: float = 30.0
+    rand: Callable[[], float] = random.random
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Exponential backoff with equal jitter; Retry-After is a floor when present."""
+        cap = min(self.backoff_max, self.backoff_base * (2.0**attempt))
+        delay = cap / 2 + self.rand() * cap / 2
+        return delay if retry_after is None else max(delay, retry_after)
+
+
 def _message_of(response: requests.Response) -> str:
     try:
         body = response.json()
@@ -111,24 +131,17 @@ class AkeneoClient:
         credentials: Credentials,
         *,
         timeout: float = 30.0,
-        max_retries: int = 6,
-        backoff_base: float = 1.0,
-        backoff_max: float = 30.0,
+        retry: RetryPolicy | None = None,
         max_concurrency: int = 2,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        rand: Callable[[], float] = random.random,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._credentials = credentials
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self._sleep = sleep
-        self._clock = clock
-        self._rand = rand
+        self.retry = retry or RetryPolicy()
+        self._sleep, self._clock = sleep, clock
         self.session = session or requests.Session()
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max_concurrency + 2)
         self.session.mount("http://", adapter)
@@ -150,19 +163,11 @@ class AkeneoClient:
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.base_url + path
 
-    def backoff_delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Exponential backoff with equal jitter; Retry-After is a floor when present."""
-        cap = min(self.backoff_max, self.backoff_base * (2.0**attempt))
-        delay = cap / 2 + self._rand() * cap / 2
-        if retry_after is not None:
-            delay = max(delay, retry_after)
-        return delay
-
     def _wait_before_retry(self, attempt: int, retry_after: float | None = None) -> None:
         """Count one retry and sleep its backoff (whole requests and per-line resends)."""
         with self._lock:
             self.counters.retries += 1
-        self._sleep(self.backoff_delay(attempt, retry_after))
+        self._sleep(self.retry.delay(attempt, retry_after))
 
     def _count(self, route: str, *, product: bool) -> None:
         with self._lock:
@@ -238,7 +243,7 @@ class AkeneoClient:
                 reason = f"HTTP {status}: {_message_of(response)}"
                 retry_after = _retry_after(response)
                 response.close()
-            if attempt >= self.max_retries:
+            if attempt >= self.retry.max_retries:
                 raise ApiError(
                     f"{method} {route} failed after {attempt + 1} tries, last: {reason}",
                     status,
@@ -423,7 +428,7 @@ class AkeneoClient:
     ) -> list[LineResult]:
         """Send ≤100 lines; resend the lines whose answer is transient or missing.
 
-        The same policy as for whole requests (`max_retries`, backoff): returns one final
+        The same `RetryPolicy` as for whole requests: returns one final
         result per line, in the order of `lines`; `exhausted` marks those still unanswered.
         A refused token is raised (`AuthenticationError`): no line can succeed.
         """
@@ -452,7 +457,7 @@ class AkeneoClient:
                     final[i] = LineResult(i + 1, answer.status_code, answer.body)
             if not retry:
                 break
-            if attempt >= self.max_retries:
+            if attempt >= self.retry.max_retries:
                 body = {"message": f"line still failing after {attempt + 1} tries"}
                 for i in retry:
                     final[i] = LineResult(i + 1, None, body, exhausted=True)

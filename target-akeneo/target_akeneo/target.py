@@ -9,7 +9,7 @@ import typing as t
 from singer_sdk.contrib.msgspec import MsgSpecReader
 
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
-from target_akeneo.client import AkeneoClient
+from target_akeneo.client import AkeneoClient, RetryPolicy
 from target_akeneo.errors import MappingError, RejectedProductsError, TargetAkeneoError
 from target_akeneo.mapping import (
     CompiledMapping,
@@ -95,9 +95,7 @@ def _client(settings: Settings) -> AkeneoClient:
         settings.base_url,
         settings.credentials,
         timeout=settings.request_timeout,
-        max_retries=settings.max_retries,
-        backoff_base=settings.backoff_base,
-        backoff_max=settings.backoff_max,
+        retry=RetryPolicy(settings.max_retries, settings.backoff_base, settings.backoff_max),
         max_concurrency=settings.max_concurrency,
     )
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from target_akeneo.client import AkeneoClient
+from target_akeneo.client import AkeneoClient, RetryPolicy
 from target_akeneo.errors import ApiError, AuthenticationError, PimConnectionError
 from target_akeneo.settings import Credentials
 
@@ -56,7 +56,9 @@ class Clock:
         self.now += seconds
 
 
-def make_client(handler: Handler, **kwargs: Any) -> tuple[AkeneoClient, ScriptedAdapter, Clock]:
+def make_client(
+    handler: Handler, max_retries: int = 6, **kwargs: Any
+) -> tuple[AkeneoClient, ScriptedAdapter, Clock]:
     adapter = ScriptedAdapter(handler)
     clock = Clock()
     session = requests.Session()
@@ -66,9 +68,7 @@ def make_client(handler: Handler, **kwargs: Any) -> tuple[AkeneoClient, Scripted
         session=session,
         sleep=clock.sleep,
         clock=lambda: clock.now,
-        rand=lambda: 0.5,
-        backoff_base=1.0,
-        backoff_max=8.0,
+        retry=RetryPolicy(max_retries, backoff_base=1.0, backoff_max=8.0, rand=lambda: 0.5),
         **kwargs,
     )
     session.mount("http://", adapter)
@@ -203,7 +203,7 @@ def test_token_is_refreshed_proactively_before_expiry() -> None:
 
 
 def test_connection_refused_at_start_names_the_url() -> None:
-    client = AkeneoClient("http://127.0.0.1:9", CREDS, max_retries=0, timeout=2)
+    client = AkeneoClient("http://127.0.0.1:9", CREDS, retry=RetryPolicy(max_retries=0), timeout=2)
     with pytest.raises(
         PimConnectionError, match=r"cannot connect to the PIM at http://127\.0\.0\.1:9"
     ):
