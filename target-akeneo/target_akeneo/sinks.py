@@ -47,7 +47,9 @@ class AkeneoSink(FewerTimestampLookups, BatchSink):
         return super().get_validator() if self._validate_records else None
 
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
-        batch: Batch = context.setdefault("batch", Batch())
+        batch: Batch | None = context.get("batch")
+        if batch is None:
+            batch = context["batch"] = Batch()
         batch.received += 1
         try:
             identifier, payload = self._mapping.build(record)
