@@ -5,6 +5,10 @@ skip-unchanged, option creation, uuid assignment), the outcome of every line (co
 or a dead letter with its reason), the run report, and the promise behind each STATE:
 `settle` returns only once the PIM has answered for every product handed over before.
 Its collaborators are passed in; it builds no client, file or cache of its own.
+
+Stages to come attach here: a pre-send step beside `_create_missing_options` (media
+uploads), a lane per kind of line in the dispatcher (models before their variants), and
+the state store behind `ConfirmedPayloads` (rejected products to retry, value hashes).
 """
 
 from __future__ import annotations
