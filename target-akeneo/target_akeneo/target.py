@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import sys
 import typing as t
@@ -33,7 +34,8 @@ class TargetAkeneo(ConfigValidatedOnParse, SettleBeforeState):
     """Singer target upserting products into Akeneo PIM through its REST API."""
 
     name = "target-akeneo"
-    config_jsonschema = CONFIG_SCHEMA
+    # A copy: singer-sdk adds its built-in settings to the class's schema in place.
+    config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
     default_sink_class = AkeneoSink
     message_reader_class = MsgSpecReader
 

@@ -43,6 +43,10 @@ def test_every_setting_comes_from_the_schema_with_its_default() -> None:
             assert getattr(settings, field.name) == (
                 Path(default) if isinstance(getattr(settings, field.name), Path) else default
             )
+    own = set(CONFIG_SCHEMA["properties"]) - {"mapping", "mapping_file"}
+    typed = {f.name for f in dataclasses.fields(Settings)}
+    typed |= {f.name for f in dataclasses.fields(settings.credentials)}
+    assert own <= typed  # every declared setting reaches the typed settings
     assert settings.base_url == "http://127.0.0.1:8081"
     assert settings.cache_path == Path(".target-akeneo/sent-hashes.sqlite")
     assert (settings.mapping_source, settings.credentials.password) == ("mapping", "p")
