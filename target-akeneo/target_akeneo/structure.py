@@ -70,6 +70,10 @@ class PimStructure:
             self.options.setdefault(attribute, set()).update(codes)
 
 
+# Codes per search request: keeps the query string well under common URL length limits.
+PAGE_SIZE_FOR_SEARCH = 100
+
+
 def _search(field_name: str, values: Iterable[str]) -> dict[str, str]:
     query = {field_name: [{"operator": "IN", "value": sorted(values)}]}
     return {"search": json.dumps(query), "limit": PAGE_LIMIT}
@@ -131,6 +135,19 @@ def load_structure(
     if any(a.type == "pim_catalog_metric" for a in structure.attributes.values()):
         structure.metric_units = _load_units(client)
     return structure
+
+
+def existing_categories(client: AkeneoClient, codes: Iterable[str]) -> set[str]:
+    """Which of these category codes the PIM has (Akeneo searches categories by `code` IN)."""
+    wanted = sorted(set(codes))
+    found: set[str] = set()
+    for start in range(0, len(wanted), PAGE_SIZE_FOR_SEARCH):
+        chunk = wanted[start : start + PAGE_SIZE_FOR_SEARCH]
+        params = _search("code", chunk)
+        found.update(
+            str(item["code"]) for item in client.iter_items(f"{API_PREFIX}/categories", params)
+        )
+    return found
 
 
 def load_attribute_codes(client: AkeneoClient, structure: PimStructure) -> None:
