@@ -56,10 +56,13 @@ def test_a_dotted_path_reads_the_nested_value() -> None:
 
 
 def test_yaml_number_and_boolean_keys_match_the_values_text() -> None:
-    raw = yaml.safe_load("products: {identifier: sku, categories: {field: gpc, map: {276: gpc_276}},"
-                         " enabled: {field: flag, map: {true: true, 0: false}}}")  # fmt: skip
+    raw = yaml.safe_load(
+        "products: {identifier: sku, categories: {field: gpc, map: {276: gpc_276}},"
+        " enabled: {field: flag, map: {true: true, 0: false}}}"
+    )
     mapping = parse_mapping(raw, "mapping.yml")["products"]
-    assert mapping.categories is not None and mapping.enabled is not None
+    assert mapping.categories is not None
+    assert mapping.enabled is not None
     assert mapping.categories.read({"gpc": "276"}) == "gpc_276"
     assert mapping.categories.read({"gpc": 276}) == "gpc_276"
     assert mapping.categories.read({"gpc": ["276", "999"]}) == ["gpc_276", "999"]
