@@ -25,28 +25,68 @@ Values = dict[str, list[dict[str, Any]]]
 Emitter = Callable[[Mapping[str, Any], Values], None]
 
 
+def text_form(value: Any) -> Any:
+    """The text a scalar compares as in `map` tables: YAML's `276` and `true` keys match the
+    record values `"276"`/`276` and `"true"`/`True` alike. Other values compare as they are."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def parse_path(field: str) -> tuple[str, ...]:
+    """`description.en` names the key `en` of the record's object field `description`."""
+    return tuple(field.split("."))
+
+
+def read_path(record: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = record
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
 @dataclass(frozen=True)
 class Source:
-    """A record field or a constant, optionally looked up in a table."""
+    """A record field (a dotted path into nested objects) or a constant, optionally looked up
+    in a table whose keys compare by their text form."""
 
     field: str | None = None
     constant: Any = None
     table: Mapping[Any, Any] | None = None
     default: Any = _MISSING
+    path: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.field is not None and not self.path:
+            object.__setattr__(self, "path", parse_path(self.field))
+        if self.table is not None:
+            object.__setattr__(self, "table", {text_form(k): v for k, v in self.table.items()})
 
     def read(self, record: Mapping[str, Any]) -> Any:
-        value = self.constant if self.field is None else record.get(self.field)
+        if self.field is None:
+            value = self.constant
+        elif len(self.path) == 1:
+            value = record.get(self.field)
+        else:
+            value = read_path(record, self.path)
         if value is None:
             return None
         return self.lookup(value)
 
     def lookup(self, value: Any) -> Any:
-        """Map a value; one missing from the table passes unchanged unless a default is set."""
+        """Map a value (each item of a list); one missing from the table passes unchanged
+        unless a default is set."""
         table = self.table
         if table is None:
             return value
+        if isinstance(value, list | tuple):
+            return [self.lookup(item) for item in value]
         try:
-            return table[value]
+            return table[text_form(value)]
         except (KeyError, TypeError):
             return value if self.default is _MISSING else self.default
 
@@ -54,7 +94,8 @@ class Source:
         """Every value this source can produce that is known without a record."""
         found: list[Any] = []
         if self.field is None and self.constant is not None:
-            found.append(self.lookup(self.constant))
+            constant = self.lookup(self.constant)
+            found.extend(constant if isinstance(constant, list | tuple) else [constant])
         if self.table is not None:
             found.extend(self.table.values())
         if self.default is not _MISSING and self.default is not None:
@@ -244,6 +285,130 @@ def family_codes(streams: Mapping[str, StreamMapping]) -> set[str]:
     return codes
 
 
+# -- validation against the stream's schema -----------------------------------------
+
+
+def _types(schema: Mapping[str, Any]) -> set[str]:
+    types = schema.get("type", [])
+    found = {types} if isinstance(types, str) else set(types)
+    for alternative in (*schema.get("anyOf", ()), *schema.get("oneOf", ())):
+        if isinstance(alternative, Mapping):
+            found |= _types(alternative)
+    return found - {"null"}
+
+
+def _children(schema: Mapping[str, Any]) -> tuple[Mapping[str, Any], bool]:
+    """The named properties an object schema declares, and whether other keys may appear."""
+    if "array" in _types(schema) and isinstance(schema.get("items"), Mapping):
+        schema = schema["items"]
+    properties = schema.get("properties") or {}
+    extra = schema.get("additionalProperties")
+    open_keys = extra is not False and (not properties or isinstance(extra, Mapping))
+    return properties, bool(open_keys or not _types(schema))
+
+
+def _resolve(schema: Mapping[str, Any], path: tuple[str, ...]) -> tuple[Any, str | None]:
+    """Walk a dotted path through a record schema: (the field's schema or None, problem)."""
+    node: Mapping[str, Any] = schema
+    for depth, key in enumerate(path):
+        properties, open_keys = _children(node)
+        if key in properties:
+            node = properties[key]
+            continue
+        if open_keys:
+            return None, None  # keys of a free-form object (e.g. languages) are the data's
+        where = ".".join(path[:depth]) or "the record"
+        close = difflib.get_close_matches(key, list(properties), n=1)
+        hint = f" (did you mean '{'.'.join((*path[:depth], close[0]))}'?)" if close else ""
+        named = f"field '{'.'.join(path)}'"
+        if depth:
+            return None, f"{named}: '{key}' is not a key of '{where}' in the stream's schema{hint}"
+        return None, f"{named} is not in the stream's schema{hint}"
+    return node, None
+
+
+def _never_matching_keys(source: Source, field_schema: Any) -> list[str]:
+    """Table keys that no value of the field, as its schema types it, can ever equal."""
+    if source.table is None or not isinstance(field_schema, Mapping):
+        return []
+    if "array" in _types(field_schema) and isinstance(field_schema.get("items"), Mapping):
+        field_schema = field_schema["items"]
+    types = _types(field_schema)
+    enum = field_schema.get("enum")
+
+    def can_match(key: Any) -> bool:
+        if enum is not None:
+            return key in {text_form(v) for v in enum if v is not None}
+        if not isinstance(key, str) or not types or "string" in types:
+            return True
+        if "boolean" in types and key in {"true", "false"}:
+            return True
+        try:
+            number = float(key)
+        except ValueError:
+            return False
+        return "number" in types or ("integer" in types and number.is_integer())
+
+    return [str(key) for key in source.table if not can_match(key)]
+
+
+def _sources(mapping: StreamMapping) -> list[tuple[str, Source]]:
+    found = [(f"{mapping.place}.identifier", mapping.identifier)]
+    for key in ("family", "categories", "enabled"):
+        source = getattr(mapping, key)
+        if source is not None:
+            found.append((f"{mapping.place}.{key}", source))
+    for spec in mapping.values:
+        place = f"{mapping.place}.values.{spec.attribute}"
+        found.append((place, spec.source))
+        if spec.unit is not None:
+            found.append((f"{place}.unit", spec.unit))
+    return found
+
+
+def check_against_schema(mapping: StreamMapping, schema: Mapping[str, Any]) -> list[str]:
+    """Problems of a stream mapping against the stream's SCHEMA message, one line each:
+    source fields the records cannot have, and `map` keys no value can match."""
+    problems: list[str] = []
+    for place, source in _sources(mapping):
+        if source.field is None:
+            continue
+        field_schema, problem = _resolve(schema, source.path)
+        if problem is not None:
+            problems.append(f"{place}: {problem}")
+            continue
+        problems.extend(
+            f"{place}.map: key '{key}' can never match: field '{source.field}' is "
+            f"{'/'.join(sorted(_types(field_schema))) or 'untyped'}"
+            + (f" with values {field_schema['enum']}" if "enum" in field_schema else "")
+            for key in _never_matching_keys(source, field_schema)
+        )
+    for spec in mapping.values:
+        if spec.source.field is None or not spec.price_keys_set:
+            continue
+        field_schema, _ = _resolve(schema, spec.source.path)
+        if not isinstance(field_schema, Mapping):
+            continue
+        properties, open_keys = _children(field_schema)
+        place = f"{mapping.place}.values.{spec.attribute}"
+        problems.extend(
+            f"{place}.{role}: '{key}' is not a key of field '{spec.source.field}' "
+            "in the stream's schema"
+            for role, key in (("amount", spec.amount_key), ("currency", spec.currency_key))
+            if not open_keys
+            and key not in properties
+            and not (role == "currency" and spec.currency_constant is not None)
+        )
+    return problems
+
+
+def category_codes(mapping: StreamMapping) -> set[str]:
+    """The category codes a stream mapping names without reading a record."""
+    if mapping.categories is None:
+        return set()
+    return {str(code) for code in mapping.categories.outputs()}
+
+
 # -- validation against the PIM -----------------------------------------------------
 
 
@@ -354,7 +519,7 @@ def _entries(spec: ValueSpec) -> Callable[[Mapping[str, Any]], list[tuple[str | 
         pairs = tuple(spec.locales.items())
 
         def localized(record: Mapping[str, Any]) -> list[tuple[str | None, Any]]:
-            raw = record.get(source.field) if source.field else source.constant
+            raw = read_path(record, source.path) if source.field else source.constant
             if raw is None:
                 return []
             if not isinstance(raw, Mapping):
@@ -444,6 +609,7 @@ class CompiledMapping:
     stream: str
     build: Callable[[Mapping[str, Any]], tuple[str, dict[str, Any]]]
     select_attributes: tuple[tuple[str, bool], ...]
+    mapping: StreamMapping
 
 
 def _optional_reader(source: Source | None, name: str) -> Callable[[Mapping[str, Any]], Any]:
@@ -503,4 +669,6 @@ def compile_mapping(mapping: StreamMapping, pim: PimStructure) -> CompiledMappin
         for spec in mapping.values
         if pim.attributes[spec.attribute].type in SELECT_TYPES
     )
-    return CompiledMapping(stream=mapping.stream, build=build, select_attributes=selects)
+    return CompiledMapping(
+        stream=mapping.stream, build=build, select_attributes=selects, mapping=mapping
+    )
