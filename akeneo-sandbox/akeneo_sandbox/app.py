@@ -1,4 +1,4 @@
-"""The Starlette application: routes, error handlers, and the stats and fault layers."""
+"""The Starlette application: routes, error handlers, and the stats, load and fault layers."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from akeneo_sandbox.config import Settings
 from akeneo_sandbox.errors import ApiError
 from akeneo_sandbox.faults import RAW_SEND, FaultMiddleware
 from akeneo_sandbox.http import error_response, json_response
+from akeneo_sandbox.load import LoadMiddleware
 from akeneo_sandbox.routes import admin, auth, products
 from akeneo_sandbox.routes.structure import structure_routes
 from akeneo_sandbox.state import Sandbox
@@ -88,6 +89,9 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.time) -> St
         routes=routes,
         middleware=[
             Middleware(StatsMiddleware, stats=state.stats, templates=templates),
+            Middleware(
+                LoadMiddleware, limiter=state.limiter, latency=state.latency, stats=state.stats
+            ),
             Middleware(
                 FaultMiddleware,
                 injector=state.faults,

@@ -13,6 +13,7 @@ from akeneo_sandbox.auth import Credentials
 from akeneo_sandbox.config import DEFAULT_CREDENTIALS, Settings
 from akeneo_sandbox.errors import SandboxError, SettingsError
 from akeneo_sandbox.faults import parse_faults
+from akeneo_sandbox.load import parse_latency, parse_limits
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -44,13 +45,17 @@ def _parser() -> argparse.ArgumentParser:
         "--token-ttl", type=int, default=defaults.token_ttl, help="access token lifetime in seconds"
     )
     serve.add_argument("--faults", default=None, help="e.g. 429=0.05,500=0.02,reset=0.01,slow=0.02")
-    serve.add_argument("--seed", type=int, default=defaults.seed, help="seed of the fault sequence")
+    serve.add_argument("--seed", type=int, default=defaults.seed, help="seed of the random draws")
     serve.add_argument(
         "--slow-seconds",
         type=float,
         default=defaults.slow_seconds,
         help="delay of a `slow` fault (default: %(default)s)",
     )
+    serve.add_argument(
+        "--latency", default=None, help="server-side delay, e.g. request=80ms,line=10ms,jitter=0.2"
+    )
+    serve.add_argument("--limits", default=None, help="429 above, e.g. concurrent=4,rate=100")
     serve.add_argument("--log-level", choices=LOG_LEVELS, default=defaults.log_level)
     return parser
 
@@ -81,6 +86,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         faults=parse_faults(args.faults),
         seed=args.seed,
         slow_seconds=args.slow_seconds,
+        latency=parse_latency(args.latency),
+        limits=parse_limits(args.limits),
         log_level=args.log_level,
     )
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from akeneo_sandbox.auth import Credentials
 from akeneo_sandbox.faults import FaultSpec
+from akeneo_sandbox.load import LatencySpec, LimitSpec
 
 DEFAULT_CREDENTIALS = Credentials(
     client_id="sandbox-client",
@@ -29,4 +30,6 @@ class Settings:
     faults: FaultSpec = field(default_factory=FaultSpec)
     seed: int = 0
     slow_seconds: float = 35.0
+    latency: LatencySpec = field(default_factory=LatencySpec)
+    limits: LimitSpec = field(default_factory=LimitSpec)
     log_level: str = "warning"

@@ -131,7 +131,7 @@ class FaultMiddleware:
             return
         self.on_fault(kind)
         if kind in STATUS_FAULTS:
-            await _error_response(send, int(kind), STATUS_FAULTS[kind], retry_after=variant)
+            await error_answer(send, int(kind), STATUS_FAULTS[kind], retry_after=variant)
         elif kind == "slow":
             await self._slow(scope, receive, send)
         else:
@@ -140,22 +140,34 @@ class FaultMiddleware:
             await drop_connection(scope)
 
     async def _slow(self, scope: Scope, receive: Receive, send: Send) -> None:
-        held: list[Message] = []
+        await answer_late(self.app, scope, receive, send, lambda held: self.slow_seconds())
 
-        async def hold(message: Message) -> None:
-            held.append(message)
 
-        await self.app(scope, receive, hold)
-        await asyncio.sleep(self.slow_seconds())
-        for message in held:
-            await send(message)
+async def answer_late(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    delay: Callable[[list[Message]], float],
+) -> None:
+    """Run the handler, then hold its answer for `delay(answer messages)` seconds."""
+    held: list[Message] = []
+
+    async def hold(message: Message) -> None:
+        held.append(message)
+
+    await app(scope, receive, hold)
+    await asyncio.sleep(delay(held))
+    for message in held:
+        await send(message)
 
 
 async def _discard(message: Message) -> None:
     return None
 
 
-async def _error_response(send: Send, status: int, message: str, retry_after: bool) -> None:
+async def error_answer(send: Send, status: int, message: str, retry_after: bool) -> None:
+    """Akeneo's error body; a 429 carries `Retry-After: 1` when `retry_after` is set."""
     body = json.dumps({"code": status, "message": message}).encode()
     headers: list[tuple[bytes, bytes]] = [
         (b"content-type", b"application/json"),

@@ -1,4 +1,4 @@
-"""The running sandbox: settings, storage, current catalog, tokens, products, stats, faults."""
+"""The running sandbox: settings, storage, catalog, tokens, products, stats, faults, load."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from akeneo_sandbox.auth import TokenService
 from akeneo_sandbox.catalog import Catalog, load_catalog
 from akeneo_sandbox.config import Settings
 from akeneo_sandbox.faults import FaultInjector
+from akeneo_sandbox.load import Latency, Limiter
 from akeneo_sandbox.products import ProductService
 from akeneo_sandbox.stats import Stats
 from akeneo_sandbox.store import Store
@@ -30,15 +31,19 @@ class Sandbox:
             self.store.replace_structure(self.catalog)
         self.stats = Stats()
         self.faults = FaultInjector(settings.faults, settings.seed)
+        self.latency = Latency(settings.latency, settings.seed)
+        self.limiter = Limiter(settings.limits, settings.seed)
         self.tokens = TokenService(self.store, settings.credentials, settings.token_ttl, clock)
         self.products = ProductService(
             self.store, lambda: self.catalog, clock, self.stats.product_written
         )
 
     def reset(self) -> None:
-        """Forget products, structure changes and statistics; restart the fault sequence."""
+        """Forget products, structure changes and statistics; restart the random sequences."""
         self.store.clear_products()
         self.catalog = copy.deepcopy(self.initial_catalog)
         self.store.replace_structure(self.catalog)
         self.stats.clear()
         self.faults.reseed(self.settings.seed)
+        self.latency.reseed(self.settings.seed)
+        self.limiter.reset(self.settings.seed)

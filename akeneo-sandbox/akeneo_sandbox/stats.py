@@ -15,19 +15,27 @@ DROPPED = 0
 
 
 class Stats:
-    """Counters by (method, route template, status), product writes and injected faults."""
+    """Counters by (method, route template, status), product writes, faults and load."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._requests: Counter[tuple[str, str, int]] = Counter()
         self._faults: Counter[str] = Counter()
         self._written = 0
+        self._limited: Counter[str] = Counter()
+        self._peak = 0
+        self._delayed = Counter({"requests": 0, "lines": 0})
+        self._delay_seconds = 0.0
 
     def clear(self) -> None:
         with self._lock:
             self._requests.clear()
             self._faults.clear()
             self._written = 0
+            self._limited.clear()
+            self._peak = 0
+            self._delayed = Counter({"requests": 0, "lines": 0})
+            self._delay_seconds = 0.0
 
     def request(self, method: str, route: str, status: int) -> None:
         with self._lock:
@@ -41,6 +49,20 @@ class Stats:
         with self._lock:
             self._written += 1
 
+    def limited(self, limit: str) -> None:
+        """A 429 from `--limits` (`concurrent` or `rate`), kept apart from injected faults."""
+        with self._lock:
+            self._limited[limit] += 1
+
+    def in_flight(self, count: int) -> None:
+        with self._lock:
+            self._peak = max(self._peak, count)
+
+    def delayed(self, lines: int, seconds: float) -> None:
+        with self._lock:
+            self._delayed.update(requests=1, lines=lines)
+            self._delay_seconds += seconds
+
     def snapshot(self, products_total: int) -> dict[str, Any]:
         with self._lock:
             requests = [
@@ -53,6 +75,9 @@ class Stats:
                 "products_written": self._written,
                 "products_total": products_total,
                 "faults_injected": dict(sorted(self._faults.items())),
+                "limits_rejected": dict(sorted(self._limited.items())),
+                "in_flight_peak": self._peak,
+                "latency_added": {**self._delayed, "seconds": round(self._delay_seconds, 6)},
             }
 
 

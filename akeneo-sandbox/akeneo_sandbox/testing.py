@@ -52,6 +52,8 @@ class SandboxProcess:
         faults: str | None = None,
         seed: int = 0,
         slow_seconds: float | None = None,
+        latency: str | None = None,
+        limits: str | None = None,
         extra_args: Sequence[str] = (),
         port: int | None = None,
     ) -> None:
@@ -61,6 +63,8 @@ class SandboxProcess:
         self.faults = faults
         self.seed = seed
         self.slow_seconds = slow_seconds
+        self.latency = latency
+        self.limits = limits
         self.extra_args = tuple(extra_args)
         self.port = port or free_port()
         self.client_id = DEFAULT_CREDENTIALS.client_id
@@ -98,6 +102,10 @@ class SandboxProcess:
             args += ["--faults", self.faults]
         if self.slow_seconds is not None:
             args += ["--slow-seconds", str(self.slow_seconds)]
+        if self.latency:
+            args += ["--latency", self.latency]
+        if self.limits:
+            args += ["--limits", self.limits]
         return [*args, *self.extra_args]
 
     # --- lifecycle -------------------------------------------------------------------------

@@ -167,6 +167,7 @@ def test_stats_count_route_templates_and_reset(client: TestClient, auth: dict[st
     assert stats["products_written"] == 2
     assert stats["products_total"] == 2
     assert stats["requests_total"] == 3
+    assert stats["in_flight_peak"] == 1
     assert client.post("/sandbox/reset").status_code == 204
     after = client.get("/sandbox/stats").json()
     assert after == {
@@ -175,4 +176,7 @@ def test_stats_count_route_templates_and_reset(client: TestClient, auth: dict[st
         "products_written": 0,
         "products_total": 0,
         "faults_injected": {},
+        "limits_rejected": {},
+        "in_flight_peak": 0,
+        "latency_added": {"requests": 0, "lines": 0, "seconds": 0.0},
     }
