@@ -1,0 +1,147 @@
+"""Two exports as two partitions of the Dagster job, at once, against one limited PIM.
+
+Each partition runs in its own `dagster job execute` process (its run in-process there), both
+on one Dagster instance whose `dagster.yaml` is the shipped template, so the concurrency pool is
+the instance's, as on a deployment. (Two runs in threads of one Python process deadlock in
+Dagster's logging set-up, hence one process per run.)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+import yaml
+
+from akeneo_sandbox.testing import SandboxProcess
+from erp_to_akeneo_dagster.build import pool_limit
+from tests.support import ACCEPTANCE, ROOT, MeltanoProject, base_env
+from tests.test_pipeline import comparable, expected_products
+
+pytestmark = pytest.mark.e2e
+
+ORCHESTRATE = ROOT / "orchestrate"
+DAGSTER = Path(sys.executable).parent / "dagster"
+ERP_NS = "urn:acme:erp:products:1"
+# The acceptance products split into two exports; SKU-100237 is the one the PIM refuses.
+EXPORTS = {"north": ["SKU-100234", "SKU-100235"], "south": ["SKU-100236", "SKU-100237"]}
+
+
+def write_export(target: Path, skus: list[str]) -> None:
+    """The acceptance export reduced to the products `skus`."""
+    ET.register_namespace("", ERP_NS)
+    tree = ET.parse(ACCEPTANCE / "erp-products.xml")
+    products = tree.getroot().find(f"{{{ERP_NS}}}Products")
+    assert products is not None
+    for product in list(products):
+        if product.findtext(f"{{{ERP_NS}}}SKU") not in skus:
+            products.remove(product)
+    target.parent.mkdir(parents=True)
+    tree.write(target, encoding="UTF-8", xml_declaration=True)
+
+
+def exports_file(tmp_path: Path) -> Path:
+    exports = {}
+    for key, skus in EXPORTS.items():
+        write_export(tmp_path / "erp" / key / "products.xml", skus)
+        exports[key] = {"files": [str(tmp_path / "erp" / key / "*.xml")]}
+    config = {
+        "meltano": {"project_dir": str(ROOT)},  # environment: MELTANO_ENVIRONMENT=dev
+        "pim": {"pool": "akeneo_pim", "connection_limit": 4, "runs_at_once": 2},
+        "env": {
+            "TARGET_AKENEO_RUN_REPORT_PATH": str(tmp_path / "{export}" / "run-report.json"),
+            "TARGET_AKENEO_DEAD_LETTER_PATH": str(tmp_path / "{export}" / "dead-letter.jsonl"),
+            "TARGET_AKENEO_CACHE_PATH": str(tmp_path / "{export}" / "cache.sqlite"),
+        },
+        "exports": exports,
+    }
+    path = tmp_path / "exports.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def limited_sandbox() -> Iterator[SandboxProcess]:
+    """Akeneo's 4 calls per connection, and a delay that keeps calls in flight a while."""
+    with SandboxProcess(
+        catalog=ACCEPTANCE / "catalog.json", limits="concurrent=4", latency="request=40ms"
+    ) as sandbox:
+        yield sandbox
+
+
+def answered_429(stats: dict[str, Any]) -> int:
+    return sum(int(row["count"]) for row in stats["requests"] if row["status"] == 429)
+
+
+def test_two_exports_run_at_once_under_one_pim_connection(
+    project: MeltanoProject,
+    limited_sandbox: SandboxProcess,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project.point_at(limited_sandbox)
+    home = tmp_path / "dagster-home"
+    home.mkdir()
+    shutil.copy(ORCHESTRATE / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.get() as instance:  # creates its storage before the runs race to
+        assert pool_limit(instance, "akeneo_pim") == 2
+    env = {
+        **base_env(),
+        **project.env,
+        "DAGSTER_HOME": str(home),
+        "ERP_TO_AKENEO_EXPORTS": str(exports_file(tmp_path)),
+    }
+    execute = [str(DAGSTER), "job", "execute", "-m", "erp_to_akeneo_dagster.definitions"]
+    execute += ["-j", "erp_to_pim"]
+    runs = {
+        key: subprocess.Popen(
+            [*execute, "--tags", json.dumps({"dagster/partition": key})],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for key in EXPORTS
+    }
+    outputs = {key: run.communicate(timeout=300)[0] for key, run in runs.items()}
+
+    for key, run in runs.items():
+        assert run.returncode == 0, f"{key}:\n{outputs[key][-4000:]}"
+    # Both exports' products, and only the one Akeneo refuses missing.
+    in_pim = {p["identifier"]: comparable(p) for p in limited_sandbox.all_products()}
+    assert in_pim == expected_products()
+    north = json.loads((tmp_path / "north" / "run-report.json").read_text(encoding="utf-8"))
+    south = json.loads((tmp_path / "south" / "run-report.json").read_text(encoding="utf-8"))
+    assert (north["received"], north["created"], north["rejected"]) == (2, 2, 0)
+    assert (south["received"], south["created"], south["rejected"]) == (2, 1, 1)
+    assert not (tmp_path / "north" / "dead-letter.jsonl").exists()
+    dead = (tmp_path / "south" / "dead-letter.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["identifier"] for line in dead] == ["SKU-100237"]
+    # Every 429 came from the limits, and the pool kept both runs within them: none at all.
+    stats = limited_sandbox.stats()
+    assert answered_429(stats) == sum(stats["limits_rejected"].values())
+    assert stats["faults_injected"] == {}
+    assert stats["limits_rejected"].get("concurrent", 0) == 0, stats
+    assert stats["in_flight_peak"] <= 4
+    # Each export has its own Meltano state.
+    states = project.run("state", "list")
+    assert states.returncode == 0, states.stderr[-3000:]
+    assert {line.rsplit(":", 1)[-1] for line in states.stdout.split()} >= set(EXPORTS)
+    # The instance ran one successful run per partition, with the pool's limit from dagster.yaml.
+    with dg.DagsterInstance.get() as instance:
+        records = instance.get_run_records()
+        partitions = {r.dagster_run.tags.get("dagster/partition") for r in records}
+        assert partitions == set(EXPORTS)
+        assert all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in records)
+        limits = {p.name: p.limit for p in instance.event_log_storage.get_pool_limits()}
+        assert limits == {"akeneo_pim": 2}
