@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -59,38 +58,65 @@ def executable(config: ExportsConfig) -> str:
     return found
 
 
-def _list(config: ExportsConfig, what: str) -> Any:
-    command = [executable(config), what, "list", "--format=json"]
-    result = subprocess.run(
-        command,
-        cwd=config.project_dir,
-        env={**os.environ, "NO_COLOR": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ConfigError(f"`meltano {what} list` in {config.project_dir} failed: {last}")
-    return json.loads(result.stdout)
+# Meltano's cron aliases (`meltano schedule list` shows them as `cron_interval`); `@once` and
+# `@manual` schedules have no cron and are not scheduled.
+CRON_ALIASES = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@yearly": "0 0 1 1 *",
+}
+
+
+def _project_files(project_dir: Path) -> list[dict[str, Any]]:
+    """meltano.yml and the files its `include_paths` name, as Meltano merges them.
+
+    Read directly rather than through `meltano job list`: loading the definitions then starts
+    no Meltano (seconds per Dagster process) and touches no system database.
+    """
+    main = project_dir / "meltano.yml"
+    documents = [_yaml(main)]
+    for pattern in documents[0].get("include_paths") or []:
+        documents += [_yaml(path) for path in sorted(project_dir.glob(pattern))]
+    return documents
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot be read as YAML ({type(exc).__name__})") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: not a Meltano project file (no mapping at the top)")
+    return document
+
+
+def _task(task: object) -> str:
+    return " ".join(str(block) for block in task) if isinstance(task, list) else str(task)
 
 
 def project_jobs(config: ExportsConfig) -> list[MeltanoJob]:
-    """The project's jobs, as `meltano job list` resolves them (includes and all)."""
-    return [
-        MeltanoJob(name=job["job_name"], tasks=tuple(job["tasks"]))
-        for job in _list(config, "job")["jobs"]
-    ]
+    """The project's jobs; each task as `meltano job list` shows it (blocks joined by spaces)."""
+    jobs = []
+    for document in _project_files(config.project_dir):
+        for job in document.get("jobs") or []:
+            tasks = job.get("tasks")
+            tasks = tasks if isinstance(tasks, list) else [tasks]
+            jobs.append(MeltanoJob(name=str(job["name"]), tasks=tuple(_task(t) for t in tasks)))
+    return jobs
 
 
 def project_schedules(config: ExportsConfig) -> list[MeltanoSchedule]:
-    """Job schedules with a cron interval (`@once` and legacy extractor/loader ones have none)."""
-    return [
-        MeltanoSchedule(name=item["name"], job=item["job"]["name"], cron=item["cron_interval"])
-        for item in _list(config, "schedule")["schedules"]["job"]
-        if item.get("cron_interval")
-    ]
+    """Job schedules with a cron interval (legacy extractor/loader schedules name no job)."""
+    schedules = []
+    for document in _project_files(config.project_dir):
+        for item in document.get("schedules") or []:
+            interval = str(item.get("interval", ""))
+            cron = CRON_ALIASES.get(interval, interval)
+            if "job" in item and cron and not cron.startswith("@"):
+                schedules.append(MeltanoSchedule(name=item["name"], job=item["job"], cron=cron))
+    return schedules
 
 
 def run_command(config: ExportsConfig, job: str, key: str) -> list[str]:

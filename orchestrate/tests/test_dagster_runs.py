@@ -2,16 +2,13 @@
 
 Each partition runs in its own `dagster job execute` process (its run in-process there), both
 on one Dagster instance whose `dagster.yaml` is the shipped template, so the concurrency pool is
-the instance's, as on a deployment. (Two runs in threads of one Python process deadlock in
+the instance's, as on a deployment. (Two runs in threads of one Python process can deadlock in
 Dagster's logging set-up, hence one process per run.)
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,13 +20,12 @@ import yaml
 
 from akeneo_sandbox.testing import SandboxProcess
 from erp_to_akeneo_dagster.build import pool_limit
+from orchestrate.tests.dagster_support import execute_at_once, instance_home
 from tests.support import ACCEPTANCE, ROOT, MeltanoProject, base_env
 from tests.test_pipeline import comparable, expected_products
 
 pytestmark = pytest.mark.e2e
 
-ORCHESTRATE = ROOT / "orchestrate"
-DAGSTER = Path(sys.executable).parent / "dagster"
 ERP_NS = "urn:acme:erp:products:1"
 # The acceptance products split into two exports; SKU-100237 is the one the PIM refuses.
 EXPORTS = {"north": ["SKU-100234", "SKU-100235"], "south": ["SKU-100236", "SKU-100237"]}
@@ -88,11 +84,11 @@ def test_two_exports_run_at_once_under_one_pim_connection(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     project.point_at(limited_sandbox)
-    home = tmp_path / "dagster-home"
-    home.mkdir()
-    shutil.copy(ORCHESTRATE / "dagster.yaml", home / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    with dg.DagsterInstance.get() as instance:  # creates its storage before the runs race to
+    # A system database exists before runs start side by side (two first runs would both
+    # create its tables); a deployment has it from its first `meltano` command.
+    assert project.run("upgrade", "database").returncode == 0
+    home = instance_home(tmp_path, monkeypatch)
+    with dg.DagsterInstance.get() as instance:
         assert pool_limit(instance, "akeneo_pim") == 2
     env = {
         **base_env(),
@@ -100,23 +96,11 @@ def test_two_exports_run_at_once_under_one_pim_connection(
         "DAGSTER_HOME": str(home),
         "ERP_TO_AKENEO_EXPORTS": str(exports_file(tmp_path)),
     }
-    execute = [str(DAGSTER), "job", "execute", "-m", "erp_to_akeneo_dagster.definitions"]
-    execute += ["-j", "erp_to_pim"]
-    runs = {
-        key: subprocess.Popen(
-            [*execute, "--tags", json.dumps({"dagster/partition": key})],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for key in EXPORTS
-    }
-    outputs = {key: run.communicate(timeout=300)[0] for key, run in runs.items()}
+
+    runs = execute_at_once("erp_to_pim", EXPORTS, env, tmp_path)
 
     for key, run in runs.items():
-        assert run.returncode == 0, f"{key}:\n{outputs[key][-4000:]}"
+        assert run.returncode == 0, f"{key}:\n{run.stdout[-4000:]}"
     # Both exports' products, and only the one Akeneo refuses missing.
     in_pim = {p["identifier"]: comparable(p) for p in limited_sandbox.all_products()}
     assert in_pim == expected_products()
