@@ -8,6 +8,7 @@ Dagster's logging set-up, hence one process per run.)
 
 from __future__ import annotations
 
+import copy
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -29,25 +30,46 @@ pytestmark = pytest.mark.e2e
 ERP_NS = "urn:acme:erp:products:1"
 # The acceptance products split into two exports; SKU-100237 is the one the PIM refuses.
 EXPORTS = {"north": ["SKU-100234", "SKU-100235"], "south": ["SKU-100236", "SKU-100237"]}
+# Plus copies of SKU-100236 (it has no EAN, the one unique attribute): several batches per run,
+# so that each run keeps its share of the connection busy.
+COPIES = 600
+TEMPLATE = "SKU-100236"
 
 
-def write_export(target: Path, skus: list[str]) -> None:
-    """The acceptance export reduced to the products `skus`."""
+def copy_sku(key: str, number: int) -> str:
+    return f"{TEMPLATE}-{key}-{number:04d}"
+
+
+def write_export(target: Path, key: str) -> None:
+    """The acceptance export reduced to the export's products, plus the copies."""
     ET.register_namespace("", ERP_NS)
     tree = ET.parse(ACCEPTANCE / "erp-products.xml")
     products = tree.getroot().find(f"{{{ERP_NS}}}Products")
     assert products is not None
+    template = next(p for p in products if p.findtext(f"{{{ERP_NS}}}SKU") == TEMPLATE)
     for product in list(products):
-        if product.findtext(f"{{{ERP_NS}}}SKU") not in skus:
+        if product.findtext(f"{{{ERP_NS}}}SKU") not in EXPORTS[key]:
             products.remove(product)
+    for number in range(COPIES):
+        product = copy.deepcopy(template)
+        sku = product.find(f"{{{ERP_NS}}}SKU")
+        assert sku is not None
+        sku.text = copy_sku(key, number)
+        products.append(product)
     target.parent.mkdir(parents=True)
     tree.write(target, encoding="UTF-8", xml_declaration=True)
 
 
+def expected_in_pim() -> dict[str, dict[str, Any]]:
+    expected = expected_products()
+    copies = {copy_sku(key, n): expected[TEMPLATE] for key in EXPORTS for n in range(COPIES)}
+    return {**expected, **copies}
+
+
 def exports_file(tmp_path: Path) -> Path:
     exports = {}
-    for key, skus in EXPORTS.items():
-        write_export(tmp_path / "erp" / key / "products.xml", skus)
+    for key in EXPORTS:
+        write_export(tmp_path / "erp" / key / "products.xml", key)
         exports[key] = {"files": [str(tmp_path / "erp" / key / "*.xml")]}
     config = {
         "meltano": {"project_dir": str(ROOT)},  # environment: MELTANO_ENVIRONMENT=dev
@@ -66,9 +88,11 @@ def exports_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def limited_sandbox() -> Iterator[SandboxProcess]:
-    """Akeneo's 4 calls per connection, and a delay that keeps calls in flight a while."""
+    """Akeneo's 4 calls per connection, and delays that keep calls in flight a while."""
     with SandboxProcess(
-        catalog=ACCEPTANCE / "catalog.json", limits="concurrent=4", latency="request=40ms"
+        catalog=ACCEPTANCE / "catalog.json",
+        limits="concurrent=4",
+        latency="request=100ms,line=2ms",
     ) as sandbox:
         yield sandbox
 
@@ -103,11 +127,11 @@ def test_two_exports_run_at_once_under_one_pim_connection(
         assert run.returncode == 0, f"{key}:\n{run.stdout[-4000:]}"
     # Both exports' products, and only the one Akeneo refuses missing.
     in_pim = {p["identifier"]: comparable(p) for p in limited_sandbox.all_products()}
-    assert in_pim == expected_products()
+    assert in_pim == expected_in_pim()
     north = json.loads((tmp_path / "north" / "run-report.json").read_text(encoding="utf-8"))
     south = json.loads((tmp_path / "south" / "run-report.json").read_text(encoding="utf-8"))
-    assert (north["received"], north["created"], north["rejected"]) == (2, 2, 0)
-    assert (south["received"], south["created"], south["rejected"]) == (2, 1, 1)
+    assert (north["received"], north["created"], north["rejected"]) == (COPIES + 2, COPIES + 2, 0)
+    assert (south["received"], south["created"], south["rejected"]) == (COPIES + 2, COPIES + 1, 1)
     assert not (tmp_path / "north" / "dead-letter.jsonl").exists()
     dead = (tmp_path / "south" / "dead-letter.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["identifier"] for line in dead] == ["SKU-100237"]
