@@ -72,8 +72,12 @@ def run_report(env: dict[str, str], project_dir: Path) -> dict[str, dg.MetadataV
     report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     metadata: dict[str, dg.MetadataValue] = {"run report": dg.MetadataValue.path(str(path))}
     for key, value in report.items():
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            metadata[key] = dg.MetadataValue.float(float(value))
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            metadata[key] = dg.MetadataValue.int(value)
+        elif isinstance(value, float):
+            metadata[key] = dg.MetadataValue.float(value)
     return metadata
 
 

@@ -144,12 +144,21 @@ def test_two_exports_run_at_once_under_one_pim_connection(
     # Each export has its own Meltano state.
     states = project.run("state", "list")
     assert states.returncode == 0, states.stderr[-3000:]
-    assert {line.rsplit(":", 1)[-1] for line in states.stdout.split()} >= set(EXPORTS)
-    # The instance ran one successful run per partition, with the pool's limit from dagster.yaml.
+    assert set(states.stdout.split()) == {f"dev:tap-erp-xml-to-target-akeneo:{k}" for k in EXPORTS}
+    # One successful run per partition, showing its target's counts; the pool's limit as set.
     with dg.DagsterInstance.get() as instance:
-        records = instance.get_run_records()
-        partitions = {r.dagster_run.tags.get("dagster/partition") for r in records}
-        assert partitions == set(EXPORTS)
-        assert all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in records)
+        created = {}
+        for record in instance.get_run_records():
+            run_ = record.dagster_run
+            assert run_.status == dg.DagsterRunStatus.SUCCESS
+            outputs = instance.get_records_for_run(
+                run_.run_id, of_type=dg.DagsterEventType.STEP_OUTPUT
+            ).records
+            event = outputs[0].event_log_entry.dagster_event
+            assert event is not None
+            assert event.step_output_data is not None
+            metadata = event.step_output_data.metadata
+            created[run_.tags["dagster/partition"]] = metadata["created"].value
+        assert created == {"north": north["created"], "south": south["created"]}
         limits = {p.name: p.limit for p in instance.event_log_storage.get_pool_limits()}
         assert limits == {"akeneo_pim": 2}
