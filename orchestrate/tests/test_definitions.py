@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ import pytest
 import yaml
 
 from erp_to_akeneo_dagster import build_definitions, load_config
+from erp_to_akeneo_dagster.meltano import project_jobs, project_schedules
 from orchestrate.tests.dagster_support import execute_at_once, instance_home
-from tests.support import ROOT, MeltanoProject, base_env
+from tests.support import MELTANO, ROOT, MeltanoProject, base_env
 
 FAKE = Path(__file__).with_name("fake_meltano.py")
 
@@ -128,3 +130,71 @@ def test_a_run_refuses_an_instance_that_allows_more_runs_than_planned(tmp_path: 
     assert "pool akeneo_pim has no limit on this Dagster instance" in failure.error.message
     assert "dagster instance concurrency set akeneo_pim 2" in failure.error.message
     assert not (tmp_path / "runs" / "north.json").exists()
+
+
+def test_jobs_and_schedules_are_read_as_meltano_reads_them(tmp_path: Path) -> None:
+    """`include_paths`, list tasks, cron aliases, `@once` and elt schedules, as Meltano lists."""
+    (tmp_path / "meltano.yml").write_text(
+        yaml.safe_dump(
+            {
+                "project_id": "orchestrate-test",
+                "send_anonymous_usage_stats": False,
+                "include_paths": ["./more/*.meltano.yml"],
+                "plugins": {
+                    "extractors": [{"name": "tap-a", "pip_url": "tap-a"}],
+                    "loaders": [{"name": "target-b", "pip_url": "target-b"}],
+                },
+                "jobs": [{"name": "first", "tasks": ["tap-a target-b"]}],
+                "schedules": [
+                    {"name": "first-daily", "interval": "@daily", "job": "first"},
+                    {"name": "first-once", "interval": "@once", "job": "first"},
+                    {
+                        "name": "legacy",
+                        "interval": "@hourly",
+                        "extractor": "tap-a",
+                        "loader": "target-b",
+                        "transform": "skip",
+                        "start_date": "2026-01-01",
+                    },
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "second.meltano.yml").write_text(
+        yaml.safe_dump(
+            {
+                "jobs": [{"name": "second", "tasks": [["tap-a", "target-b"], "tap-a target-b"]}],
+                "schedules": [{"name": "second-6h", "interval": "0 */6 * * *", "job": "second"}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    exports = tmp_path / "exports.yml"
+    exports.write_text("exports: {north: {files: x.xml}}\n", encoding="utf-8")
+    config = load_config(exports)
+
+    def listed(what: str) -> Any:
+        result = subprocess.run(
+            [str(MELTANO), what, "list", "--format=json"],
+            cwd=tmp_path,
+            env={**base_env(), "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout)
+
+    def blocks(task: str | list[str]) -> str:  # a task given as a list of blocks, as one line
+        return " ".join(task) if isinstance(task, list) else task
+
+    assert [(job.name, list(job.tasks)) for job in project_jobs(config)] == [
+        (job["job_name"], [blocks(task) for task in job["tasks"]]) for job in listed("job")["jobs"]
+    ]
+    assert [(s.name, s.job, s.cron) for s in project_schedules(config)] == [
+        (s["name"], s["job"]["name"], s["cron_interval"])
+        for s in listed("schedule")["schedules"]["job"]
+        if s["cron_interval"]
+    ]
