@@ -127,12 +127,6 @@ def run_command(config: ExportsConfig, job: str, key: str) -> list[str]:
     return [*command, "run", f"--state-id-suffix={key}", job]
 
 
-def _sets_database(project_dir: Path) -> bool:
-    text = (project_dir / "meltano.yml").read_text(encoding="utf-8")
-    project = yaml.safe_load(text)
-    return isinstance(project, dict) and "database_uri" in project
-
-
 @contextmanager
 def run_sys_dir(
     config: ExportsConfig, key: str, env: Mapping[str, str]
@@ -156,7 +150,8 @@ def run_sys_dir(
             if entry.name not in (*PER_RUN, runs.name) and not entry.name.startswith("meltano.db"):
                 (own / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
         extra = {SYS_DIR_VAR: str(own)}
-        if DATABASE_VAR not in env and not _sets_database(config.project_dir):
+        sets_database = "database_uri" in _yaml(config.project_dir / "meltano.yml")
+        if DATABASE_VAR not in env and not sets_database:
             extra[DATABASE_VAR] = f"sqlite:///{shared / 'meltano.db'}"
         yield extra
     finally:
