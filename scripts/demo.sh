@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo from a fresh clone: install, start the embedded akeneo-sandbox PIM on
-# 127.0.0.1:8081, run `meltano run tap-erp-xml target-akeneo` on examples/, show the PIM.
+# 127.0.0.1:8081, run `meltano run tap-erp-xml target-akeneo` on examples/, show the PIM and
+# print the address of its browser (kept up until Enter when run from a terminal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -22,4 +23,11 @@ status=0
 .venv/bin/meltano run tap-erp-xml target-akeneo || status=$?
 echo "== the PIM now holds"
 .venv/bin/python scripts/show_pim.py
+echo "== browse the PIM: http://127.0.0.1:8081/sandbox/ui"
+if [ -t 0 ] && [ -t 1 ]; then
+  read -r -p "The sandbox serves it until you press Enter. " _ || true
+else
+  echo "(the sandbox stops with this script; to browse later:" \
+    ".venv/bin/akeneo-sandbox serve --db output/sandbox.db)"
+fi
 exit "$status"

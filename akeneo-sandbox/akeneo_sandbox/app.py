@@ -20,7 +20,10 @@ from akeneo_sandbox.faults import RAW_SEND, FaultMiddleware
 from akeneo_sandbox.http import error_response, json_response
 from akeneo_sandbox.load import LoadMiddleware
 from akeneo_sandbox.routes import admin, auth, products
+from akeneo_sandbox.routes.media import media_routes
+from akeneo_sandbox.routes.models import model_routes
 from akeneo_sandbox.routes.structure import structure_routes
+from akeneo_sandbox.routes.ui import ui_routes
 from akeneo_sandbox.state import Sandbox
 from akeneo_sandbox.stats import StatsMiddleware
 
@@ -45,8 +48,11 @@ def _routes() -> list[Route]:
         Route(f"{V1}/products-uuid/{{uuid}}", products.patch_product_uuid, methods=["PATCH"]),
         Route(f"{V1}/products-uuid/{{uuid}}", products.delete_product_uuid, methods=["DELETE"]),
         *structure_routes(),
+        *media_routes(V1),
+        *model_routes(),
         Route("/sandbox/stats", admin.stats, methods=["GET"]),
         Route("/sandbox/reset", admin.reset, methods=["POST"]),
+        *ui_routes(),
     ]
 
 

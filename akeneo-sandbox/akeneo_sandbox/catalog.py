@@ -13,6 +13,7 @@ import yaml
 
 from akeneo_sandbox.errors import CatalogError
 from akeneo_sandbox.measurements import standard_measurement_families
+from akeneo_sandbox.variants import normalize_variant, variant_violations
 
 Doc = dict[str, Any]
 
@@ -89,6 +90,8 @@ KIND_DEFAULTS: dict[str, Doc] = {
         "attribute_requirements": {},
         "labels": {},
     },
+    "association_types": {"labels": {}, "is_quantified": False, "is_two_way": False},
+    "family_variants": {"labels": {}, "family": None, "variant_attribute_sets": []},
 }
 # Load order: every kind only references kinds loaded before it.
 LOAD_ORDER = (
@@ -99,6 +102,8 @@ LOAD_ORDER = (
     "attributes",
     "attribute_options",
     "families",
+    "association_types",
+    "family_variants",
 )
 READ_ONLY = frozenset({"updated", "_links"})
 
@@ -144,6 +149,10 @@ class Catalog:
     @property
     def options(self) -> dict[str, Doc]:
         return self.items["attribute_options"]
+
+    @property
+    def association_types(self) -> dict[str, Doc]:
+        return self.items["association_types"]
 
     def identifier_attribute(self) -> str:
         """Code of the main identifier attribute (`sku` unless the catalog says otherwise)."""
@@ -214,6 +223,8 @@ def reference_problems(kind: str, doc: Doc, catalog: Catalog) -> list[str]:
         return [] if attribute["type"] in SELECT_TYPES else [NO_OPTIONS.format(doc["attribute"])]
     if kind == "families":
         return _family_problems(doc, catalog)
+    if kind == "family_variants":
+        return [violation["message"] for violation in variant_violations(doc, catalog)]
     return []
 
 
@@ -259,6 +270,8 @@ def normalize_item(kind: str, doc: Doc, catalog: Catalog) -> Doc:
             full["attributes"] = [identifier, *full["attributes"]]
     if kind == "attributes" and full["type"] == "pim_catalog_identifier":
         full["unique"] = True
+    if kind == "family_variants":
+        full = normalize_variant(full, catalog)
     return full
 
 

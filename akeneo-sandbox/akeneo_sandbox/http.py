@@ -41,18 +41,19 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def require_json(request: Request) -> None:
-    """POST/PATCH of one resource need `Content-Type: application/json` (415 otherwise)."""
+def require_json(request: Request, expected: str = JSON) -> None:
+    """POST/PATCH of one resource need `Content-Type: application/json` (415 otherwise);
+    uploads need `expected="multipart/form-data"`."""
     given = media_type(request)
     if not given:
         raise ApiError(
             415,
-            "The 'Content-type' header is missing. 'application/json' has to specified as value.",
+            f"The 'Content-type' header is missing. '{expected}' has to specified as value.",
         )
-    if given != JSON:
+    if given != expected:
         raise ApiError(
             415,
-            f'"{given}" in "Content-Type" header is not valid. Only "application/json" is allowed.',
+            f'"{given}" in "Content-Type" header is not valid. Only "{expected}" is allowed.',
         )
 
 

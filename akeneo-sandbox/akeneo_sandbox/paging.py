@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,3 +104,38 @@ def search_after_body(
     if next_key is not None:
         links["next"] = link({"search_after": next_key})
     return {"_links": links, "_embedded": {"items": items}}
+
+
+def listing(
+    request: Request,
+    path: str,
+    keep: dict[str, str],
+    order: str,
+    fetch: Callable[[int, int, str | None], list[dict[str, Any]]],
+    count: Callable[[], int],
+    present: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """A list of products or product models: `page` or `search_after` on the `order` key.
+    `fetch(limit, offset, after)` reads the documents, `count()` the total for `with_count`."""
+    pagination = request.query_params.get("pagination_type", "page")
+    if pagination == "search_after":
+        page = read_page(request)
+        docs = fetch(page.limit + 1, 0, request.query_params.get("search_after"))
+        more = len(docs) > page.limit
+        docs = docs[: page.limit]
+        next_key = str(docs[-1][order]) if more and docs else None
+        items = [present(d) for d in docs]
+        return search_after_body(request, path, page.limit, items, next_key, keep)
+    if pagination != "page":
+        raise ApiError(422, "Pagination type does not exist.")
+    page = read_page(request)
+    if page.offset + page.limit > MAX_PRODUCT_PAGES_ITEMS:
+        raise ApiError(
+            422,
+            'You have reached the maximum number of pages you can retrieve with the "page" '
+            "pagination type. Please use the search after pagination type instead",
+        )
+    docs = fetch(page.limit + 1, page.offset, None)
+    total = count() if page.with_count else None
+    items = [present(d) for d in docs[: page.limit]]
+    return page_body(request, path, page, items, len(docs) > page.limit, total, keep)

@@ -7,8 +7,14 @@ import json
 import uuid as uuidlib
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from akeneo_sandbox.associations import (
+    ModelExists,
+    apply_associations,
+    apply_quantified,
+    no_product_models,
+)
 from akeneo_sandbox.catalog import Catalog, Doc, missing
 from akeneo_sandbox.errors import (
     ApiError,
@@ -18,10 +24,14 @@ from akeneo_sandbox.errors import (
     url_mismatch,
     validation_failed,
 )
+from akeneo_sandbox.media import MediaLookup, check_reference
 from akeneo_sandbox.search import stored_datetime
 from akeneo_sandbox.store import Store
 from akeneo_sandbox.validation import ProductValidator, unique_text
 from akeneo_sandbox.values import ValueFormat
+
+if TYPE_CHECKING:
+    from akeneo_sandbox.models import VariantCheck, VariantRules
 
 FIELDS = frozenset(
     {
@@ -41,7 +51,6 @@ FIELDS = frozenset(
 IGNORED = frozenset(
     {"created", "updated", "_links", "metadata", "quality_scores", "completenesses"}
 )
-ASSOCIATION_TYPES = frozenset({"X_SELL", "UPSELL", "SUBSTITUTION", "PACK"})
 ANCHOR_CODE = "patch_products__code_"
 ANCHOR_UUID = "patch_products_uuid__uuid_"
 MAX_LINES = 100
@@ -77,10 +86,20 @@ def valid_uuid(text: str) -> str | None:
 class Updater:
     """Applies a PATCH body to a product; raises Akeneo's format errors (422 with a doc link)."""
 
-    def __init__(self, catalog: Catalog, anchor: str) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        anchor: str,
+        media: MediaLookup | None = None,
+        store: Store | None = None,
+        model_exists: ModelExists | None = None,
+    ) -> None:
         self.catalog = catalog
         self.anchor = anchor
         self.values = ValueFormat(anchor)
+        self.media = media
+        self.store = store
+        self.model_exists = model_exists
 
     def fail(self, message: str) -> ApiError:
         return format_error(message, self.anchor)
@@ -129,33 +148,28 @@ class Updater:
             raise self.fail(missing("groups", "group", codes[0]))
         product["groups"] = codes
 
-    def _set_parent(self, product: Doc, value: Any) -> None:
-        if value is not None and not isinstance(value, str):
-            raise self.fail(expects("parent", "a string", value))
-        if value:
-            raise self.fail(missing("parent", "product model", value))
-        product["parent"] = None
-
     def _set_associations(self, product: Doc, value: Any) -> None:
-        if not isinstance(value, dict):
-            raise self.fail(expects("associations", "an array", value))
-        for kind, targets in value.items():
-            if kind not in ASSOCIATION_TYPES:
-                raise self.fail(missing("associations", "association type", kind))
-            if not isinstance(targets, dict):
-                raise self.fail(expects("associations", "an array", targets))
-            merged = product["associations"].setdefault(
-                kind, {"groups": [], "products": [], "product_models": []}
-            )
-            for field, codes in targets.items():
-                if field not in ("groups", "products", "product_models"):
-                    raise self.fail(f'Property "associations" does not expect the key "{field}".')
-                merged[field] = self._codes("associations", codes)
+        assert self.store is not None, "associations need the store to find their targets"
+        product["associations"] = apply_associations(
+            product["associations"],
+            value,
+            self.catalog,
+            self.store,
+            by_uuid=self.anchor == ANCHOR_UUID,
+            anchor=self.anchor,
+            model_exists=self.model_exists or no_product_models,
+        )
 
     def _set_quantified_associations(self, product: Doc, value: Any) -> None:
-        if not isinstance(value, dict):
-            raise self.fail(expects("quantified_associations", "an array", value))
-        product["quantified_associations"].update(copy.deepcopy(value))
+        assert self.store is not None, "associations need the store to find their targets"
+        product["quantified_associations"] = apply_quantified(
+            product["quantified_associations"],
+            value,
+            self.catalog,
+            self.store,
+            anchor=self.anchor,
+            model_exists=self.model_exists or no_product_models,
+        )
 
     def _set_values(self, product: Doc, value: Any) -> None:
         if not isinstance(value, dict):
@@ -180,6 +194,8 @@ class Updater:
         self._check_locale(attribute, locale)
         self._check_scope(attribute, scope)
         data = self.values.normalize(attribute, entry["data"])
+        if self.media is not None:
+            check_reference(attribute, data, self.media, self.anchor)
         current = product["values"].get(code, [])
         kept = [e for e in current if (e["locale"], e["scope"]) != (locale, scope)]
         if data is not None:
@@ -223,7 +239,8 @@ class Updater:
 
 
 class ProductService:
-    """Upserts through either route; `on_written` counts each accepted product write."""
+    """Upserts through either route; `on_written` counts each accepted product write;
+    `variants` handles `parent` (models.py)."""
 
     def __init__(
         self,
@@ -231,11 +248,18 @@ class ProductService:
         catalog: Callable[[], Catalog],
         clock: Callable[[], float],
         on_written: Callable[[], None],
+        variants: VariantRules,
+        media: MediaLookup | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.clock = clock
         self.on_written = on_written
+        self.variants = variants
+        self.media = media
+
+    def _updater(self, catalog: Catalog, anchor: str) -> Updater:
+        return Updater(catalog, anchor, self.media, self.store, self.variants.models.exists)
 
     def now(self) -> str:
         return stored_datetime(datetime.fromtimestamp(self.clock(), UTC))
@@ -259,13 +283,14 @@ class ProductService:
             )
         product = self._start(existing, identifier, body.get("uuid"), ANCHOR_CODE)
         catalog = self.catalog()
-        Updater(catalog, ANCHOR_CODE).apply(product, body)
+        check = self.variants.prepare(product, body, ANCHOR_CODE, existing is None)
+        self._updater(catalog, ANCHOR_CODE).apply(product, check.body)
         product["identifier"] = identifier
         # Akeneo 7 lists the identifier value first, as `values.<identifier attribute>`.
         code = catalog.identifier_attribute()
         others = {k: v for k, v in product["values"].items() if k != code}
         product["values"] = {code: [{"locale": None, "scope": None, "data": identifier}], **others}
-        return self._finish(existing, product, catalog)
+        return self._finish(existing, product, catalog, check)
 
     def upsert_uuid(self, uuid: str, body: object, create_only: bool = False) -> int:
         """PATCH /products-uuid/{uuid}: the identifier is an ordinary value there."""
@@ -286,10 +311,11 @@ class ProductService:
             )
         product = self._start(existing, None, canonical, ANCHOR_UUID)
         catalog = self.catalog()
-        Updater(catalog, ANCHOR_UUID).apply(product, body)
+        check = self.variants.prepare(product, body, ANCHOR_UUID, existing is None)
+        self._updater(catalog, ANCHOR_UUID).apply(product, check.body)
         entries = product["values"].get(catalog.identifier_attribute(), [])
         product["identifier"] = entries[0]["data"] if entries else None
-        return self._finish(existing, product, catalog)
+        return self._finish(existing, product, catalog, check)
 
     def _start(self, existing: Doc | None, identifier: str | None, uuid: Any, anchor: str) -> Doc:
         if existing is not None:
@@ -305,8 +331,12 @@ class ProductService:
             )
         return new_product(identifier, canonical, self.now())
 
-    def _finish(self, existing: Doc | None, product: Doc, catalog: Catalog) -> int:
-        violations = ProductValidator(catalog, self.store.unique_owner).violations(product)
+    def _finish(
+        self, existing: Doc | None, product: Doc, catalog: Catalog, check: VariantCheck
+    ) -> int:
+        validator = ProductValidator(catalog, self.store.unique_owner, self.media)
+        violations = validator.violations(product)
+        violations.extend(check.violations(product))
         identifier = product["identifier"]
         if identifier is not None:
             owner = self.store.uuid_of_identifier(identifier)
@@ -319,6 +349,7 @@ class ProductService:
             product["updated"] = self.now()
             self.store.save_product(product, _unique_values(product, catalog))
         self.on_written()
+        check.accepted()
         return 201 if existing is None else 204
 
     def upsert_lines(self, body: bytes, key: str) -> list[Doc]:

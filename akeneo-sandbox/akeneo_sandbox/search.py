@@ -13,6 +13,7 @@ from akeneo_sandbox.errors import ApiError, php_type
 from akeneo_sandbox.store import Query
 
 Filters = list[tuple[str, str, Any]]
+JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -88,13 +89,82 @@ def _datetime(field: str, value: Any) -> str:
 
 def product_query(filters: Filters, now: datetime, by_uuid: bool) -> Query:
     """SQL over the products table; products without identifier only exist for uuid routes."""
-    clauses = [] if by_uuid else ["identifier IS NOT NULL"]
+    return _query(filters, now, _product_clause, [] if by_uuid else ["identifier IS NOT NULL"])
+
+
+def product_model_query(filters: Filters, now: datetime) -> Query:
+    """SQL over the product_models table (models.py): the filters of Akeneo's product-model
+    list; `family_variant` is not in the documentation, but Akeneo's query builder has it."""
+    return _query(filters, now, _model_clause, [])
+
+
+def text_query(key_column: str, text: str) -> Query:
+    """The sandbox browser's text filter: the key (`identifier` of products, `code` of models)
+    or the data of one of its own values contains `text` (SQLite's LIKE: ASCII letters match
+    in any case)."""
+    if key_column not in ("identifier", "code"):
+        raise ValueError(f"no text filter on {key_column!r}")
+    pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+    in_values = (
+        "EXISTS (SELECT 1 FROM json_each(doc, '$.values') AS v, json_each(v.value) AS e "
+        "WHERE json_extract(e.value, '$.data') LIKE ? ESCAPE '\\')"
+    )
+    params: tuple[str, ...] = (pattern, pattern)
+    # Documents are stored as JSON with ensure_ascii=False: text that JSON does not escape
+    # appears as is, so a plain LIKE on the document skips most rows before json_each runs.
+    if not JSON_ESCAPED.search(text):
+        in_values = f"(doc LIKE ? ESCAPE '\\' AND {in_values})"
+        params = (pattern, pattern, pattern)
+    clause = f"({key_column} LIKE ? ESCAPE '\\' OR {in_values})"  # one of two column names
+    return Query(clause, params)
+
+
+def all_of(*queries: Query) -> Query:
+    """Queries over the same table joined with AND."""
+    return Query(
+        " AND ".join(f"({q.where})" for q in queries) or "1",
+        tuple(p for q in queries for p in q.params),
+    )
+
+
+Clause = Callable[[str, str, Any, datetime], tuple[str, list[Any]]]
+
+
+def _query(filters: Filters, now: datetime, clause_of: Clause, clauses: list[str]) -> Query:
     params: list[Any] = []
     for field, operator, value in filters:
-        clause, values = _product_clause(field, operator, value, now)
+        clause, values = clause_of(field, operator, value, now)
         clauses.append(clause)
         params.extend(values)
     return Query(" AND ".join(clauses) or "1", tuple(params))
+
+
+def _model_clause(field: str, op: str, value: Any, now: datetime) -> tuple[str, list[Any]]:
+    if field in ("identifier", "family_variant") and op in ("IN", "NOT IN"):
+        values = _strings(field, value)
+        column = "code" if field == "identifier" else field
+        return f"{column} {op} ({_placeholders(values)})", values
+    if field == "parent" and op != "=":
+        return _parent_clause("parent", op, value)
+    if field in ("updated", "created"):
+        return _date_clause(field, op, value, now)
+    if field in ("family", "categories"):
+        return _product_clause(field, op, value, now)
+    raise unsupported(field, op)
+
+
+def _parent_clause(column: str, op: str, value: Any) -> tuple[str, list[Any]]:
+    """`=`: descendants of a model (products only); `IN`: direct children; `EMPTY`: none."""
+    if op == "=":
+        code = _string("parent", value)
+        clause = f"{column} IN (SELECT code FROM product_models WHERE code = ? OR parent = ?)"  # noqa: S608
+        return clause, [code, code]
+    if op == "IN":
+        values = _strings("parent", value)
+        return f"{column} IN ({_placeholders(values)})", values
+    if op in ("EMPTY", "NOT EMPTY"):
+        return f"{column} IS {'NULL' if op == 'EMPTY' else 'NOT NULL'}", []
+    raise unsupported("parent", op)
 
 
 def _product_clause(field: str, op: str, value: Any, now: datetime) -> tuple[str, list[Any]]:
@@ -119,9 +189,26 @@ def _product_clause(field: str, op: str, value: Any, now: datetime) -> tuple[str
         return f"enabled {op} ?", [int(value)]
     if field == "categories":
         return _category_clause(op, value)
-    if field in ("updated", "created"):
+    if field == "updated":
+        return _updated_with_ancestors(op, value, now)
+    if field == "created":
         return _date_clause(field, op, value, now)
+    if field == "parent":
+        return _parent_clause("json_extract(doc, '$.parent')", op, value)
     raise unsupported(field, op)
+
+
+def _updated_with_ancestors(op: str, value: Any, now: datetime) -> tuple[str, list[Any]]:
+    """A variant product also matches when its parent or grandparent model does (DOCS
+    `rest-api/filter.md`, "On their creation or update date")."""
+    own, params = _date_clause("updated", op, value, now)
+    parent, root = own.replace("updated", "m.updated", 1), own.replace("updated", "r.updated", 1)
+    clause = (
+        f"({own} OR EXISTS (SELECT 1 FROM product_models m "  # noqa: S608
+        f"WHERE m.code = json_extract(products.doc, '$.parent') AND ({parent} OR EXISTS "
+        f"(SELECT 1 FROM product_models r WHERE r.code = m.parent AND {root}))))"
+    )
+    return clause, [*params, *params, *params]
 
 
 def _category_clause(op: str, value: Any) -> tuple[str, list[Any]]:

@@ -11,6 +11,8 @@ from akeneo_sandbox.catalog import Catalog, load_catalog
 from akeneo_sandbox.config import Settings
 from akeneo_sandbox.faults import FaultInjector
 from akeneo_sandbox.load import Latency, Limiter
+from akeneo_sandbox.media import MediaStore
+from akeneo_sandbox.models import ModelService, ModelStore, VariantRules
 from akeneo_sandbox.products import ProductService
 from akeneo_sandbox.stats import Stats
 from akeneo_sandbox.store import Store
@@ -34,13 +36,31 @@ class Sandbox:
         self.latency = Latency(settings.latency, settings.seed)
         self.limiter = Limiter(settings.limits, settings.seed)
         self.tokens = TokenService(self.store, settings.credentials, settings.token_ttl, clock)
+        self.media = MediaStore(self.store)
+        self.models = ModelStore(self.store)
         self.products = ProductService(
-            self.store, lambda: self.catalog, clock, self.stats.product_written
+            self.store,
+            lambda: self.catalog,
+            clock,
+            self.stats.product_written,
+            VariantRules(self.models, lambda: self.catalog, self.stats.values_dropped),
+            self.media.info,
+        )
+        self.product_models = ModelService(
+            self.models,
+            lambda: self.catalog,
+            self.products.now,
+            self.stats.product_model_written,
+            self.stats.values_dropped,
+            self.media.info,
         )
 
     def reset(self) -> None:
-        """Forget products, structure changes and statistics; restart the random sequences."""
+        """Forget products, media files, structure changes and statistics; restart the random
+        sequences."""
         self.store.clear_products()
+        self.media.clear()
+        self.models.clear()
         self.catalog = copy.deepcopy(self.initial_catalog)
         self.store.replace_structure(self.catalog)
         self.stats.clear()

@@ -15,7 +15,8 @@ DROPPED = 0
 
 
 class Stats:
-    """Counters by (method, route template, status), product writes, faults and load."""
+    """Counters by (method, route template, status), product and product model writes, faults
+    and load."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -26,6 +27,8 @@ class Stats:
         self._peak = 0
         self._delayed = Counter({"requests": 0, "lines": 0})
         self._delay_seconds = 0.0
+        self._models_written = 0
+        self._dropped = 0
 
     def clear(self) -> None:
         with self._lock:
@@ -36,6 +39,8 @@ class Stats:
             self._peak = 0
             self._delayed = Counter({"requests": 0, "lines": 0})
             self._delay_seconds = 0.0
+            self._models_written = 0
+            self._dropped = 0
 
     def request(self, method: str, route: str, status: int) -> None:
         with self._lock:
@@ -63,7 +68,16 @@ class Stats:
             self._delayed.update(requests=1, lines=lines)
             self._delay_seconds += seconds
 
-    def snapshot(self, products_total: int) -> dict[str, Any]:
+    def product_model_written(self) -> None:
+        with self._lock:
+            self._models_written += 1
+
+    def values_dropped(self, count: int) -> None:
+        """Values of another variation level that an accepted write dropped (models.py)."""
+        with self._lock:
+            self._dropped += count
+
+    def snapshot(self, products_total: int, product_models_total: int = 0) -> dict[str, Any]:
         with self._lock:
             requests = [
                 {"method": method, "route": route, "status": status, "count": count}
@@ -74,6 +88,9 @@ class Stats:
                 "requests": requests,
                 "products_written": self._written,
                 "products_total": products_total,
+                "product_models_written": self._models_written,
+                "product_models_total": product_models_total,
+                "values_dropped": self._dropped,
                 "faults_injected": dict(sorted(self._faults.items())),
                 "limits_rejected": dict(sorted(self._limited.items())),
                 "in_flight_peak": self._peak,

@@ -70,6 +70,12 @@ class Store:
             raise SandboxError(f"--db {path}: cannot open the database ({exc})") from exc
         self.lock = threading.RLock()
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The shared connection, for modules that keep their own tables (product models, media
+        files); use it under `lock`."""
+        return self._db
+
     def close(self) -> None:
         with self.lock:
             self._db.close()

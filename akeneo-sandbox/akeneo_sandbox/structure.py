@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 from akeneo_sandbox.catalog import KIND_DEFAULTS, READ_ONLY, Doc, normalize_item, reference_problems
+from akeneo_sandbox.codes import check_item
 from akeneo_sandbox.errors import ApiError, format_error, php_type, url_mismatch, validation_failed
 from akeneo_sandbox.products import INVALID_JSON, MAX_LINE_CHARS, MAX_LINES
 from akeneo_sandbox.state import Sandbox
 
-IMMUTABLE = {"attributes": ("type", "unique", "localizable", "scopable", "metric_family")}
+IMMUTABLE = {
+    "attributes": ("type", "unique", "localizable", "scopable", "metric_family"),
+    "association_types": ("is_quantified", "is_two_way"),
+}
 LABELS = {
     "attributes": "Attribute",
     "attribute_options": "Attribute option",
@@ -20,6 +25,7 @@ LABELS = {
     "channels": "Channel",
     "locales": "Locale",
     "currencies": "Currency",
+    "association_types": "Association type",
 }
 
 
@@ -97,6 +103,7 @@ def write_item(
                 anchor,
             )
     doc = normalize_item(kind, merged, catalog)
+    check_item(kind, doc, catalog, created=existing is None, anchor=anchor)
     problems = reference_problems(kind, doc, catalog)
     if problems:
         raise validation_failed([{"property": kind, "message": p} for p in problems])
@@ -114,6 +121,13 @@ def write_lines(
     state: Sandbox, kind: str, body: bytes, attribute: str | None
 ) -> list[dict[str, Any]]:
     """Collection PATCH of structure items; line results keyed by `code`."""
+    return code_lines(
+        body, lambda code, item: write_item(state, kind, code, item, attribute=attribute)
+    )
+
+
+def code_lines(body: bytes, write: Callable[[str, Doc], int]) -> list[dict[str, Any]]:
+    """A collection PATCH whose lines are keyed by `code`; `write` returns 201 or 204."""
     lines = body.decode("utf-8", errors="replace").split("\n")
     if len(lines) > 1 and not lines[-1].strip():
         lines.pop()
@@ -137,7 +151,7 @@ def write_lines(
             continue
         result: dict[str, Any] = {"line": number, "code": code}
         try:
-            result["status_code"] = write_item(state, kind, code, item, attribute=attribute)
+            result["status_code"] = write(code, item)
         except ApiError as error:
             result["status_code"] = error.status
             result.update((k, v) for k, v in error.body().items() if k != "code")

@@ -217,22 +217,36 @@ class SandboxProcess:
         return self._retrying("GET", url, params=params or None, headers=headers)
 
     def get_product(self, identifier: str) -> dict[str, Any] | None:
-        response = self.api_get(f"products/{quote(identifier, safe='')}")
+        return self._get_one(f"products/{quote(identifier, safe='')}")
+
+    def get_product_model(self, code: str) -> dict[str, Any] | None:
+        """A product model as GET shows it (with its parent's values), or None if absent."""
+        return self._get_one(f"product-models/{quote(code, safe='')}")
+
+    def _get_one(self, path: str) -> dict[str, Any] | None:
+        response = self.api_get(path)
         if response.status_code == 404:
             return None
         response.raise_for_status()
-        product: dict[str, Any] = response.json()
-        return product
+        item: dict[str, Any] = response.json()
+        return item
 
     def all_products(self) -> list[dict[str, Any]]:
         """Every product with an identifier, following `search_after` links."""
-        products: list[dict[str, Any]] = []
-        response = self.api_get("products", pagination_type="search_after", limit=100)
+        return self._all("products")
+
+    def all_product_models(self) -> list[dict[str, Any]]:
+        """Every product model, by code, following `search_after` links."""
+        return self._all("product-models")
+
+    def _all(self, path: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        response = self.api_get(path, pagination_type="search_after", limit=100)
         while True:
             response.raise_for_status()
             page = response.json()
-            products.extend(page["_embedded"]["items"])
+            items.extend(page["_embedded"]["items"])
             next_link = page["_links"].get("next")
             if next_link is None:
-                return products
+                return items
             response = self.api_get(next_link["href"])

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from akeneo_sandbox.catalog import Catalog, Doc
+from akeneo_sandbox.media import MEDIA_TYPES, MediaLookup, file_problems
 
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -47,9 +48,15 @@ def identifier_violations(identifier: str) -> list[Violation]:
 class ProductValidator:
     """Checks a whole updated product; `unique_owner(attribute, value)` finds other holders."""
 
-    def __init__(self, catalog: Catalog, unique_owner: Callable[[str, str], str | None]) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        unique_owner: Callable[[str, str], str | None],
+        media: MediaLookup | None = None,
+    ) -> None:
         self.catalog = catalog
         self.unique_owner = unique_owner
+        self.media = media
 
     def violations(self, product: Doc) -> list[Violation]:
         found: list[Violation] = []
@@ -105,6 +112,9 @@ class ProductValidator:
             return self._price_problems(attribute, data)
         if kind in ("pim_catalog_simpleselect", "pim_catalog_multiselect"):
             return [(m, {}) for m in self._option_problems(attribute, data)]
+        if kind in MEDIA_TYPES and self.media is not None:
+            media = self.media(data)
+            return [(m, {}) for m in file_problems(attribute, media)] if media else []
         return []
 
     def _metric_problems(self, attribute: Doc, data: dict[str, Any]) -> list[str]:

@@ -10,6 +10,15 @@ from starlette.testclient import TestClient
 
 from akeneo_sandbox.app import create_app
 from akeneo_sandbox.config import Settings
+from akeneo_sandbox.testing import SandboxProcess
+from tests.browser import (  # noqa: F401
+    browser_errors_fixture,
+    chromium_fixture,
+    page_fixture,
+    screenshot_fixture,
+)
+
+from .http_api import Api, extended_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCEPTANCE = ROOT / "tests" / "data" / "acceptance"
@@ -53,3 +62,18 @@ def get_token(client: TestClient) -> dict[str, str]:
 @pytest.fixture
 def auth(client: TestClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {get_token(client)['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def pim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """A real process with the acceptance catalog plus media attributes and association types."""
+    catalog = extended_catalog(CATALOG, tmp_path_factory.mktemp("catalog"))
+    with SandboxProcess(catalog=catalog) as process:
+        yield process
+
+
+@pytest.fixture
+def api(pim: SandboxProcess) -> Api:
+    """A client of that process, reset to its catalog without products or media files."""
+    pim.reset()
+    return Api(pim)

@@ -50,3 +50,49 @@ class SentHashCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+# Confirmed hashes are written to the file in groups: one SQLite commit per this many.
+WRITE_EVERY = 1000
+
+
+class ConfirmedPayloads:
+    """What the PIM confirmed: this run's payload hashes, and the last run's from the file.
+
+    Answers "is this payload the one the PIM has?" for skip-unchanged; `skip_unchanged`
+    off still records confirmations (the next run with it on can rely on them).
+    """
+
+    def __init__(self, file: SentHashCache | None, *, skip_unchanged: bool) -> None:
+        self._file = file
+        self._read_file = skip_unchanged and file is not None
+        # Hashes confirmed during this run: a product is never sent twice unchanged.
+        self._this_run: dict[str, str] = {}
+        self._unwritten: list[tuple[str, str]] = []
+
+    def known(self, identifiers: Sequence[str]) -> dict[str, str]:
+        """The confirmed hash of each identifier that has one (this run's first)."""
+        found = self._file.get_many(identifiers) if self._read_file and self._file else {}
+        this_run = self._this_run
+        for identifier in identifiers:
+            digest = this_run.get(identifier)
+            if digest is not None:
+                found[identifier] = digest
+        return found
+
+    def confirm(self, identifier: str, digest: str) -> None:
+        self._this_run[identifier] = digest
+        if self._file is not None:
+            self._unwritten.append((identifier, digest))
+            if len(self._unwritten) >= WRITE_EVERY:
+                self.flush()
+
+    def flush(self) -> None:
+        if self._file is not None and self._unwritten:
+            self._file.put_many(self._unwritten)
+        self._unwritten = []
+
+    def close(self) -> None:
+        self.flush()
+        if self._file is not None:
+            self._file.close()

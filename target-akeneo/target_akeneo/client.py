@@ -1,6 +1,8 @@
-"""HTTP client for the Akeneo REST API: auth, retries, pagination, collection PATCH.
+"""HTTP client for the Akeneo REST API: auth, the one retry policy, pagination, upserts.
 
-It knows nothing about mappings; it moves JSON and reports per-line results.
+Its methods are named for what they do (`upsert_products`, `find_uuids`, `create_options`,
+`attributes`, ...); the routes live here only. It knows nothing about mappings: it moves
+JSON and reports one result per line sent.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
@@ -28,15 +31,27 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 RETRY_AFTER_CAP = 120.0
 OPTION_REQUESTS_PER_SECOND = 3
 MAX_TOKEN_RENEWALS = 2
+MAX_LINES = 100  # Akeneo's limit per collection PATCH and per search page
+PAGE_LIMIT = str(MAX_LINES)
+UUID_LOOKUP_FIELD = "identifier"
+_encode = msgspec.json.Encoder(order="sorted").encode
 
 
 @dataclass(frozen=True)
 class LineResult:
-    """One line of a collection PATCH response."""
+    """The answer to one line of a collection PATCH.
+
+    `status_code` is None when no answer came; `exhausted` when retries ran out.
+    """
 
     line: int
-    status_code: int
+    status_code: int | None
     body: Mapping[str, Any]
+    exhausted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
 
     @property
     def message(self) -> str:
@@ -59,6 +74,26 @@ class ClientCounters:
     by_route: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait before a transient failure is tried again.
+
+    One policy for whole requests (408, 429, 5xx, timeouts, dropped connections) and for
+    single lines of a collection PATCH answered with a transient status.
+    """
+
+    max_retries: int = 6
+    backoff_base: float = 1.0
+    backoff_max: float = 30.0
+    rand: Callable[[], float] = random.random
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Exponential backoff with equal jitter; Retry-After is a floor when present."""
+        cap = min(self.backoff_max, self.backoff_base * (2.0**attempt))
+        delay = cap / 2 + self.rand() * cap / 2
+        return delay if retry_after is None else max(delay, retry_after)
+
+
 def _message_of(response: requests.Response) -> str:
     try:
         body = response.json()
@@ -76,6 +111,11 @@ def _retry_after(response: requests.Response) -> float | None:
     return None
 
 
+def _search(field_name: str, values: Iterable[str]) -> dict[str, str]:
+    query = {field_name: [{"operator": "IN", "value": sorted(values)}]}
+    return {"search": json.dumps(query), "limit": PAGE_LIMIT}
+
+
 def _is_refused(exc: Exception) -> bool:
     """True when no connection could be opened at all (refused, unknown host)."""
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
@@ -91,24 +131,17 @@ class AkeneoClient:
         credentials: Credentials,
         *,
         timeout: float = 30.0,
-        max_retries: int = 6,
-        backoff_base: float = 1.0,
-        backoff_max: float = 30.0,
+        retry: RetryPolicy | None = None,
         max_concurrency: int = 2,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        rand: Callable[[], float] = random.random,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._credentials = credentials
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self._sleep = sleep
-        self._clock = clock
-        self._rand = rand
+        self.retry = retry or RetryPolicy()
+        self._sleep, self._clock = sleep, clock
         self.session = session or requests.Session()
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max_concurrency + 2)
         self.session.mount("http://", adapter)
@@ -130,19 +163,11 @@ class AkeneoClient:
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.base_url + path
 
-    def backoff_delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Exponential backoff with equal jitter; Retry-After is a floor when present."""
-        cap = min(self.backoff_max, self.backoff_base * (2.0**attempt))
-        delay = cap / 2 + self._rand() * cap / 2
-        if retry_after is not None:
-            delay = max(delay, retry_after)
-        return delay
-
-    def wait_before_retry(self, attempt: int, retry_after: float | None = None) -> None:
-        """Count one retry and sleep its backoff (also used for per-line resends)."""
+    def _wait_before_retry(self, attempt: int, retry_after: float | None = None) -> None:
+        """Count one retry and sleep its backoff (whole requests and per-line resends)."""
         with self._lock:
             self.counters.retries += 1
-        self._sleep(self.backoff_delay(attempt, retry_after))
+        self._sleep(self.retry.delay(attempt, retry_after))
 
     def _count(self, route: str, *, product: bool) -> None:
         with self._lock:
@@ -218,13 +243,13 @@ class AkeneoClient:
                 reason = f"HTTP {status}: {_message_of(response)}"
                 retry_after = _retry_after(response)
                 response.close()
-            if attempt >= self.max_retries:
+            if attempt >= self.retry.max_retries:
                 raise ApiError(
                     f"{method} {route} failed after {attempt + 1} tries, last: {reason}",
                     status,
                     exhausted=True,
                 )
-            self.wait_before_retry(attempt, retry_after)
+            self._wait_before_retry(attempt, retry_after)
             attempt += 1
 
     # -- authentication -----------------------------------------------------------
@@ -291,7 +316,7 @@ class AkeneoClient:
 
     # -- reading ------------------------------------------------------------------
 
-    def get_json(
+    def _get_json(
         self, path: str, params: Mapping[str, str] | None = None, *, product: bool = False
     ) -> Any:
         response = self.request("GET", path, params=params, product=product)
@@ -302,22 +327,73 @@ class AkeneoClient:
             )
         return response.json()
 
-    def iter_items(
+    def _items(
         self, path: str, params: Mapping[str, str] | None = None, *, product: bool = False
     ) -> Iterator[dict[str, Any]]:
         """Yield the items of a paginated list, following `_links.next.href`."""
-        page = self.get_json(path, params, product=product)
+        page = self._get_json(path, params or {"limit": PAGE_LIMIT}, product=product)
         while True:
             yield from page.get("_embedded", {}).get("items", [])
             next_href = page.get("_links", {}).get("next", {}).get("href")
             if not next_href:
                 return
-            page = self.get_json(next_href, product=product)
+            page = self._get_json(next_href, product=product)
+
+    def attributes(self, codes: Iterable[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Attributes with the given codes (all attributes when `codes` is None)."""
+        params = None if codes is None else _search("code", codes)
+        return self._items(f"{API_PREFIX}/attributes", params)
+
+    def attributes_of_type(self, attribute_type: str) -> Iterator[dict[str, Any]]:
+        return self._items(f"{API_PREFIX}/attributes", _search("type", [attribute_type]))
+
+    def channels(self) -> Iterator[dict[str, Any]]:
+        return self._items(f"{API_PREFIX}/channels")
+
+    def locales(self) -> Iterator[dict[str, Any]]:
+        return self._items(f"{API_PREFIX}/locales")
+
+    def currencies(self) -> Iterator[dict[str, Any]]:
+        return self._items(f"{API_PREFIX}/currencies")
+
+    def families(self, codes: Iterable[str]) -> Iterator[dict[str, Any]]:
+        return self._items(f"{API_PREFIX}/families", _search("code", codes))
+
+    def attribute_options(self, attribute: str) -> Iterator[dict[str, Any]]:
+        return self._items(f"{API_PREFIX}/attributes/{attribute}/options")
+
+    def measurement_families(self) -> list[dict[str, Any]] | None:
+        """Measurement families (a plain, unpaginated list); None when the PIM lacks them."""
+        try:
+            data = self._get_json(f"{API_PREFIX}/measurement-families")
+        except ApiError as exc:
+            if exc.status_code in (404, 405):
+                return None
+            raise
+        return list(data if isinstance(data, list) else data.get("_embedded", {}).get("items", []))
+
+    def find_uuids(
+        self, identifiers: Sequence[str], identifier_attribute: str | None
+    ) -> dict[str, str]:
+        """Uuid of each existing product among `identifiers` (one search per 100)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(identifiers), MAX_LINES):
+            chunk = identifiers[start : start + MAX_LINES]
+            search = {UUID_LOOKUP_FIELD: [{"operator": "IN", "value": list(chunk)}]}
+            params = {"search": json.dumps(search), "limit": str(MAX_LINES)}
+            for product in self._items(f"{API_PREFIX}/products-uuid", params, product=True):
+                identifier = product.get("identifier")
+                if identifier is None and identifier_attribute:
+                    entries = product.get("values", {}).get(identifier_attribute) or [{}]
+                    identifier = entries[0].get("data")
+                if identifier is not None:
+                    found[str(identifier)] = str(product["uuid"])
+        return found
 
     # -- writing ------------------------------------------------------------------
 
-    def patch_collection(
-        self, path: str, lines: Sequence[bytes], *, product: bool = True
+    def _patch_collection(
+        self, path: str, lines: Sequence[bytes], *, product: bool
     ) -> list[LineResult]:
         """PATCH a collection (one JSON object per line) and parse every line result."""
         response = self.request(
@@ -347,8 +423,70 @@ class AkeneoClient:
             results.append(LineResult(int(body.get("line", position)), int(status), body))
         return results
 
-    def patch_options(self, attribute: str, lines: Sequence[bytes]) -> list[LineResult]:
-        """Create/update attribute options, throttled to Akeneo's 3 requests per second."""
+    def _upsert_lines(
+        self, path: str, lines: Sequence[bytes], *, product: bool
+    ) -> list[LineResult]:
+        """Send ≤100 lines; resend the lines whose answer is transient or missing.
+
+        The same `RetryPolicy` as for whole requests: returns one final
+        result per line, in the order of `lines`; `exhausted` marks those still unanswered.
+        A refused token is raised (`AuthenticationError`): no line can succeed.
+        """
+        final: list[LineResult | None] = [None] * len(lines)
+        remaining = list(range(len(lines)))
+        attempt = 0
+        while True:
+            try:
+                answers = self._patch_collection(
+                    path, [lines[i] for i in remaining], product=product
+                )
+            except ApiError as exc:
+                if exc.status_code == 401:
+                    raise AuthenticationError(str(exc)) from None
+                body = exc.body or {"message": str(exc)}
+                for i in remaining:
+                    final[i] = LineResult(i + 1, exc.status_code, body, exhausted=exc.exhausted)
+                break
+            by_line = {answer.line: answer for answer in answers}
+            retry = []
+            for position, i in enumerate(remaining, start=1):
+                answer = by_line.get(position)
+                if answer is None or answer.status_code in RETRYABLE_STATUSES:
+                    retry.append(i)
+                else:
+                    final[i] = LineResult(i + 1, answer.status_code, answer.body)
+            if not retry:
+                break
+            if attempt >= self.retry.max_retries:
+                body = {"message": f"line still failing after {attempt + 1} tries"}
+                for i in retry:
+                    final[i] = LineResult(i + 1, None, body, exhausted=True)
+                break
+            self._wait_before_retry(attempt)
+            attempt += 1
+            remaining = retry
+        return [result for result in final if result is not None]
+
+    def upsert_products(self, lines: Sequence[bytes], *, by_uuid: bool = False) -> list[LineResult]:
+        """Create or update up to 100 products (JSON lines) by identifier, or by uuid."""
+        path = f"{API_PREFIX}/products-uuid" if by_uuid else f"{API_PREFIX}/products"
+        return self._upsert_lines(path, lines, product=True)
+
+    def create_options(self, attribute: str, codes: Sequence[str]) -> list[LineResult]:
+        """Create options of `attribute`, 100 per request, throttled to 3 requests per second.
+
+        Returns one result per code, in order.
+        """
+        results: list[LineResult] = []
+        for start in range(0, len(codes), MAX_LINES):
+            chunk = codes[start : start + MAX_LINES]
+            self._throttle_options()
+            lines = [_encode({"code": code, "attribute": attribute}) for code in chunk]
+            path = f"{API_PREFIX}/attributes/{attribute}/options"
+            results.extend(self._upsert_lines(path, lines, product=False))
+        return results
+
+    def _throttle_options(self) -> None:
         with self._lock:
             now = self._clock()
             while self._option_calls and now - self._option_calls[0] >= 1.0:
@@ -359,9 +497,6 @@ class AkeneoClient:
             self._option_calls.append(now + wait)
         if wait > 0:
             self._sleep(wait)
-        return self.patch_collection(
-            f"{API_PREFIX}/attributes/{attribute}/options", lines, product=False
-        )
 
     def close(self) -> None:
         self.session.close()

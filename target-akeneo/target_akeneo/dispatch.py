@@ -4,6 +4,9 @@ Outcomes are accounted only in the main thread, in submission order, so the repo
 dead-letter file and the skip-unchanged cache need no coordination with the workers; and
 `settle` is the one point where "every product received so far has an answer" holds, which
 is what a STATE message promises.
+
+Items wait in one outbox per lane (a kind of line with its own endpoint: today products
+only) so that every request carries one kind; the ordering rules hold across lanes.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any, Protocol
 class Pending:
     """A mapped product waiting to be sent."""
 
+    stream: str
     identifier: str
     payload: dict[str, Any]
     record: Mapping[str, Any]
@@ -37,49 +41,50 @@ class Outcome:
 
 
 class Sender(Protocol):
-    """What a sink offers the dispatcher: sending runs in a worker, accounting in main."""
+    """Who sends and accounts: `send_chunk` runs in a worker thread, `account` in main."""
 
-    def send_chunk(self, chunk: Sequence[Pending]) -> list[Outcome]: ...
+    def send_chunk(self, lane: str, chunk: Sequence[Pending]) -> list[Outcome]: ...
 
-    def account(self, outcomes: Sequence[Outcome]) -> None: ...
+    def account(self, lane: str, outcomes: Sequence[Outcome]) -> None: ...
 
 
 @dataclass(frozen=True)
 class _Flight:
     seq: int
-    sender: Sender
+    lane: str
     chunk: Sequence[Pending]
     future: Future[list[Outcome]]
 
 
 class Dispatcher:
-    """Fills full chunks per sender and keeps at most `limit` of them unaccounted.
+    """Fills full chunks per lane and keeps at most `limit` of them unaccounted.
 
-    Products that do not fill a chunk wait in the sender's outbox for the next batch, so
+    Products that do not fill a chunk wait in their lane's outbox for the next batch, so
     small or filtered batches do not turn into extra, part-empty requests.
     """
 
-    def __init__(self, executor: Executor, chunk_size: int, limit: int) -> None:
+    def __init__(self, sender: Sender, executor: Executor, chunk_size: int, limit: int) -> None:
+        self._sender = sender
         self._executor = executor
         self._chunk_size = chunk_size
         self._limit = limit
         self._flights: deque[_Flight] = deque()
-        self._outboxes: dict[Sender, list[Pending]] = {}
-        # Identifier -> sender whose outbox holds it, or seq of the chunk carrying it.
-        self._queued: dict[str, Sender] = {}
+        self._outboxes: dict[str, list[Pending]] = {}
+        # Identifier -> lane whose outbox holds it, or seq of the chunk carrying it.
+        self._queued: dict[str, str] = {}
         self._flying: dict[str, int] = {}
         self._next_seq = 0
 
-    def send(self, sender: Sender, items: Iterable[Pending]) -> None:
+    def send(self, lane: str, items: Iterable[Pending]) -> None:
         """Queue products; submit every full chunk, waiting for the oldest when over limit."""
-        outbox = self._outboxes.setdefault(sender, [])
+        outbox = self._outboxes.setdefault(lane, [])
         queued = self._queued
         for item in items:
             outbox.append(item)
-            queued[item.identifier] = sender
+            queued[item.identifier] = lane
         size = self._chunk_size
         while len(outbox) >= size:
-            self._submit(sender, outbox[:size])
+            self._submit(lane, outbox[:size])
             del outbox[:size]
         while len(self._flights) > self._limit:
             self._harvest_one()
@@ -92,9 +97,9 @@ class Dispatcher:
         """
         newest = -1
         for identifier in identifiers:
-            sender = self._queued.get(identifier)
-            if sender is not None:
-                self._flush_outbox(sender)
+            lane = self._queued.get(identifier)
+            if lane is not None:
+                self._flush_outbox(lane)
             seq = self._flying.get(identifier, -1)
             newest = max(newest, seq)
         while self._flights and self._flights[0].seq <= newest:
@@ -102,8 +107,8 @@ class Dispatcher:
 
     def settle(self) -> None:
         """Send what waits in the outboxes and account every outcome."""
-        for sender in list(self._outboxes):
-            self._flush_outbox(sender)
+        for lane in list(self._outboxes):
+            self._flush_outbox(lane)
         while self._flights:
             self._harvest_one()
 
@@ -116,21 +121,21 @@ class Dispatcher:
         self._queued.clear()
         self._flying.clear()
 
-    def _flush_outbox(self, sender: Sender) -> None:
-        outbox = self._outboxes.get(sender)
+    def _flush_outbox(self, lane: str) -> None:
+        outbox = self._outboxes.get(lane)
         while outbox:
-            self._submit(sender, outbox[: self._chunk_size])
+            self._submit(lane, outbox[: self._chunk_size])
             del outbox[: self._chunk_size]
 
-    def _submit(self, sender: Sender, chunk: list[Pending]) -> None:
+    def _submit(self, lane: str, chunk: list[Pending]) -> None:
         seq = self._next_seq
         self._next_seq += 1
         queued, flying = self._queued, self._flying
         for item in chunk:
             queued.pop(item.identifier, None)
             flying[item.identifier] = seq
-        future = self._executor.submit(sender.send_chunk, chunk)
-        self._flights.append(_Flight(seq, sender, chunk, future))
+        future = self._executor.submit(self._sender.send_chunk, lane, chunk)
+        self._flights.append(_Flight(seq, lane, chunk, future))
 
     def _harvest_one(self) -> None:
         flight = self._flights[0]
@@ -144,4 +149,4 @@ class Dispatcher:
         for item in flight.chunk:
             if flying.get(item.identifier) == flight.seq:
                 del flying[item.identifier]
-        flight.sender.account(outcomes)
+        self._sender.account(flight.lane, outcomes)

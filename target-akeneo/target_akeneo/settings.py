@@ -1,25 +1,193 @@
-"""Target settings, parsed once from the Singer config into a frozen dataclass."""
+"""The target's settings: declared once as a JSON schema, parsed once into typed objects.
+
+`CONFIG_SCHEMA` (singer-sdk typing helpers) is the only place where a setting's type,
+choices, range, default and description are written; `--about`, meltano.yml and the Hub
+files are generated from it. `parse_settings` validates the config against that schema
+(messages name the setting and never show a secret's value), fills in its defaults, turns
+the result into `Settings`, and checks by hand only what spans several settings.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
+from singer_sdk import typing as th
 
 from target_akeneo.errors import SettingsError
 
-MAX_BATCH_SIZE = 100
-MAX_CONCURRENCY = 4
 DEFAULT_STATE_DIR = ".target-akeneo"
-DEFAULT_DEAD_LETTER_PATH = "output/target-akeneo-dead-letter.jsonl"
-DEFAULT_RUN_REPORT_PATH = "output/target-akeneo-run-report.json"
-DEFAULT_DRY_RUN_PATH = "output/target-akeneo-dry-run.jsonl"
-DEFAULT_CACHE_PATH = f"{DEFAULT_STATE_DIR}/sent-hashes.sqlite"
+
+
+def _str(name: str, description: str, **kwargs: Any) -> th.Property[Any]:
+    return th.Property(name, th.StringType, description=description, **kwargs)
+
+
+def _secret(name: str, description: str) -> th.Property[Any]:
+    return th.Property(
+        name, th.StringType(min_length=1), required=True, secret=True, description=description
+    )
+
+
+def _bool(name: str, *, default: bool, description: str) -> th.Property[Any]:
+    return th.Property(name, th.BooleanType, default=default, description=description)
+
+
+def _int(name: str, low: int, high: int, *, default: int, description: str) -> th.Property[Any]:
+    kind = th.IntegerType(minimum=low, maximum=high)
+    return th.Property(name, kind, default=default, description=description)
+
+
+# Meltano 4.4 cannot pass a `decimal`-kind setting that comes from an environment variable
+# (its JSON encoder has no Decimal), so durations are declared as number-or-numeric-string:
+# the plugin definitions give them a `string` kind and `parse_settings` converts them.
+_NUMBER_TEXT = r"^[0-9]+(\.[0-9]+)?$"
+_POSITIVE_TEXT = r"^(?=.*[1-9])[0-9]+(\.[0-9]+)?$"
+
+
+def _seconds(
+    name: str, *, default: float, description: str, positive: bool = False
+) -> th.Property[Any]:
+    bound = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
+    kind = th.CustomType(
+        {
+            "type": ["number", "string"],
+            "pattern": _POSITIVE_TEXT if positive else _NUMBER_TEXT,
+            **bound,
+        }
+    )
+    return th.Property(name, kind, default=default, description=description)
+
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "base_url",
+        th.StringType(pattern=r"^https?://\S+$"),
+        required=True,
+        title="PIM base URL",
+        description="Base URL of the Akeneo PIM, e.g. `https://acme.cloud.akeneo.com` "
+        "(no `/api` suffix).",
+    ),
+    _secret("client_id", "Client ID of the Akeneo connection."),
+    _secret("secret", "Secret of the Akeneo connection."),
+    _secret("username", "API user name of the Akeneo connection."),
+    _secret("password", "Password of the connection's API user."),
+    th.Property(
+        "mapping",
+        th.ObjectType(),
+        description=(
+            "Mapping of record fields onto product properties and attributes, one entry per "
+            "stream (see the README's mapping language). Exclusive with `mapping_file`."
+        ),
+    ),
+    _str(
+        "mapping_file",
+        "Path of a YAML or JSON file holding the mapping. Exclusive with `mapping`.",
+    ),
+    _str(
+        "product_endpoint",
+        "`identifier` upserts through /products (by identifier); `uuid` through "
+        "/products-uuid (Akeneo 7 and SaaS), looking up uuids by identifier.",
+        default="identifier",
+        allowed_values=["identifier", "uuid"],
+    ),
+    _int(
+        "batch_size",
+        1,
+        100,
+        default=100,
+        description="Products per collection PATCH request (Akeneo's maximum is 100).",
+    ),
+    _int(
+        "max_concurrency",
+        1,
+        4,
+        default=2,
+        description="Requests in flight at once (Akeneo SaaS allows 4 per connection).",
+    ),
+    _str(
+        "dead_letter_path",
+        "JSON-lines file receiving rejected products (source record, payload, Akeneo's "
+        "message and errors). Rewritten by each run that rejects something.",
+        default="output/target-akeneo-dead-letter.jsonl",
+    ),
+    _str(
+        "run_report_path",
+        "JSON file receiving the run report (created, updated, unchanged, rejected, "
+        "requests, retries, duration).",
+        default="output/target-akeneo-run-report.json",
+    ),
+    _bool(
+        "skip_unchanged",
+        default=True,
+        description="Do not resend a product whose payload equals the one last confirmed by "
+        "this PIM (content hash kept in `cache_path`).",
+    ),
+    _str(
+        "cache_path",
+        "SQLite file holding the payload hashes for `skip_unchanged`.",
+        default=f"{DEFAULT_STATE_DIR}/sent-hashes.sqlite",
+    ),
+    _bool(
+        "create_missing_options",
+        default=False,
+        description="Create unknown option codes of mapped select attributes before sending "
+        "products (throttled to 3 requests per second) instead of having them rejected.",
+    ),
+    _bool(
+        "dry_run",
+        default=False,
+        description="Validate the mapping and write the payloads to `dry_run_path` without "
+        "sending any product.",
+    ),
+    _str(
+        "dry_run_path",
+        "JSON-lines file receiving the payloads of a dry run.",
+        default="output/target-akeneo-dry-run.jsonl",
+    ),
+    _bool(
+        "fail_on_rejected",
+        default=False,
+        description="Exit non-zero at the end of the run when any product was rejected.",
+    ),
+    _seconds(
+        "request_timeout",
+        default=30,
+        positive=True,
+        description="Seconds to wait for an answer before the request counts as failed "
+        "(and is retried).",
+    ),
+    _int(
+        "max_retries",
+        0,
+        20,
+        default=6,
+        description="Retries of a request after 408, 429, 5xx, a timeout or a dropped "
+        "connection, before its products go to the dead-letter file.",
+    ),
+    _seconds(
+        "backoff_base",
+        default=1,
+        description="First retry delay in seconds; doubles per try, with jitter.",
+    ),
+    _seconds(
+        "backoff_max",
+        default=30,
+        description="Longest retry delay in seconds (a longer Retry-After is still honoured).",
+    ),
+    _bool(
+        "validate_records",
+        default=False,
+        description="Validate records against the stream schema first (off by default: the "
+        "mapping checks and shapes every field it uses, and validation costs CPU per record).",
+    ),
+).to_dict()
 
 
 @dataclass(frozen=True)
@@ -37,7 +205,7 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the target needs, validated."""
+    """The validated settings; every field but the derived ones is a schema property."""
 
     base_url: str
     credentials: Credentials
@@ -58,54 +226,53 @@ class Settings:
     max_retries: int
     backoff_base: float
     backoff_max: float
+    validate_records: bool
 
 
-def _require_str(config: Mapping[str, Any], name: str) -> str:
-    value = config.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise SettingsError(f"setting '{name}' is required and must be a non-empty string")
-    return value
+# Settings fields that do not come from one schema property of the same name.
+DERIVED_FIELDS = frozenset({"credentials", "mapping", "mapping_source"})
 
 
-def _int_in(config: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = config.get(name, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingsError(
-            f"setting '{name}' must be an integer from {low} to {high}, got {value!r}"
-        )
-    return value
+def _describe(error: jsonschema.ValidationError, secret: bool) -> str:
+    """One line naming the setting; the value is shown only for settings that are not secret."""
+    name = ".".join(str(part) for part in error.absolute_path)
+    got = "" if secret else f", got {error.instance!r}"
+    schema, rule = error.schema, error.validator
+    if rule == "required":
+        missing = str(error.message).split("'")[1]
+        return f"setting '{missing}' is required"
+    if rule == "enum":
+        choices = ", ".join(repr(choice) for choice in schema.get("enum", ()))
+        return f"setting '{name}' must be one of {choices}{got}"
+    if rule in ("minimum", "maximum", "exclusiveMinimum") and "maximum" in schema:
+        low, high = schema.get("minimum"), schema["maximum"]
+        return f"setting '{name}' must be from {low} to {high}{got}"
+    is_duration = "pattern" in schema and "number" in schema.get("type", ())
+    if rule in ("minimum", "exclusiveMinimum") or (rule in ("pattern", "type") and is_duration):
+        bound = "> 0" if "exclusiveMinimum" in schema else ">= 0"
+        return f"setting '{name}' must be a number {bound}{got}"
+    if rule == "minLength":
+        return f"setting '{name}' must not be empty"
+    if rule == "pattern" and name == "base_url":
+        return f"setting 'base_url' must start with http:// or https://{got}"
+    if rule == "type":
+        kinds = schema.get("type")
+        kinds = [kind for kind in kinds if kind != "null"] if isinstance(kinds, list) else [kinds]
+        wanted = " or ".join(str(kind) for kind in kinds)
+        return f"setting '{name}' must be of type {wanted}{got}"
+    return f"setting '{name}' is invalid: {error.message}" if not secret else f"setting '{name}'"
 
 
-def _positive_float(config: Mapping[str, Any], name: str, default: float) -> float:
-    value = config.get(name, default)
-    if value is None:
-        return default
-    if isinstance(value, str):
-        try:
-            value = Decimal(value)
-        except ArithmeticError:
-            raise SettingsError(f"setting '{name}' must be a number >= 0, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal) or value < 0:
-        raise SettingsError(f"setting '{name}' must be a number >= 0, got {value!r}")
-    return float(value)
-
-
-def _bool(config: Mapping[str, Any], name: str, default: bool) -> bool:
-    value = config.get(name, default)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise SettingsError(f"setting '{name}' must be true or false, got {value!r}")
-    return value
-
-
-def _path(config: Mapping[str, Any], name: str, default: str) -> Path:
-    value = config.get(name) or default
-    if not isinstance(value, str):
-        raise SettingsError(f"setting '{name}' must be a file path, got {value!r}")
-    return Path(value)
+def _schema_errors(config: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    properties = schema.get("properties", {})
+    messages = []
+    # An explicit null means "not set", as when the setting is absent.
+    given = {name: value for name, value in config.items() if value is not None}
+    for error in sorted(validator.iter_errors(given), key=lambda e: [str(part) for part in e.path]):
+        top = str(error.absolute_path[0]) if error.absolute_path else ""
+        messages.append(_describe(error, bool(properties.get(top, {}).get("secret"))))
+    return messages
 
 
 def load_mapping_file(path: Path) -> Mapping[str, Any]:
@@ -132,65 +299,54 @@ def load_mapping_file(path: Path) -> Mapping[str, Any]:
 
 
 def _mapping(config: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
-    inline = config.get("mapping")
-    file_name = config.get("mapping_file")
+    inline, file_name = config.get("mapping"), config.get("mapping_file")
     if inline and file_name:
         raise SettingsError("settings 'mapping' and 'mapping_file' are exclusive: set only one")
     if inline:
-        if not isinstance(inline, Mapping):
-            raise SettingsError("setting 'mapping' must be an object of streams")
         return inline, "mapping"
     if file_name:
-        if not isinstance(file_name, str):
-            raise SettingsError("setting 'mapping_file' must be a file path")
         return load_mapping_file(Path(file_name)), str(file_name)
     raise SettingsError("one of the settings 'mapping' or 'mapping_file' is required")
 
 
-def parse_settings(config: Mapping[str, Any]) -> Settings:
-    """Validate the Singer config into `Settings`; errors name the setting."""
-    base_url = _require_str(config, "base_url").rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        raise SettingsError(
-            f"setting 'base_url' must start with http:// or https://, got {base_url}"
-        )
-    credentials = Credentials(
-        client_id=_require_str(config, "client_id"),
-        secret=_require_str(config, "secret"),
-        username=_require_str(config, "username"),
-        password=_require_str(config, "password"),
-    )
-    endpoint = config.get("product_endpoint") or "identifier"
-    if endpoint not in ("identifier", "uuid"):
-        raise SettingsError(
-            f"setting 'product_endpoint' must be 'identifier' or 'uuid', got {endpoint!r}"
-        )
+def _convert(kind: Any, value: Any) -> Any:
+    if kind in (Path, "Path"):
+        return Path(value)
+    if kind in (float, "float"):
+        return float(Decimal(str(value)))
+    return value
+
+
+def parse_settings(
+    config: Mapping[str, Any], schema: Mapping[str, Any] = CONFIG_SCHEMA
+) -> Settings:
+    """Validate the Singer config against `schema` into `Settings`; errors name the setting.
+
+    `schema` is the target's full config schema (with singer-sdk's built-in settings).
+    """
+    problems = _schema_errors(config, schema)
+    if problems:
+        raise SettingsError(*problems)
+    properties = schema["properties"]
+    values = {
+        name: properties[name].get("default") if config.get(name) is None else config[name]
+        for name in properties
+    }
     mapping, source = _mapping(config)
-    backoff_base = _positive_float(config, "backoff_base", 1.0)
-    backoff_max = _positive_float(config, "backoff_max", 30.0)
-    if backoff_max < backoff_base:
-        raise SettingsError("setting 'backoff_max' must be >= 'backoff_base'")
-    timeout = _positive_float(config, "request_timeout", 30.0)
-    if timeout <= 0:
-        raise SettingsError("setting 'request_timeout' must be > 0")
-    return Settings(
-        base_url=base_url,
-        credentials=credentials,
+    typed = {
+        field.name: _convert(field.type, values[field.name])
+        for field in fields(Settings)
+        if field.name not in DERIVED_FIELDS
+    }
+    typed["base_url"] = str(typed["base_url"]).rstrip("/")
+    settings = Settings(
+        credentials=Credentials(
+            **{name: str(values[name]) for name in ("client_id", "secret", "username", "password")}
+        ),
         mapping=mapping,
         mapping_source=source,
-        product_endpoint=str(endpoint),
-        batch_size=_int_in(config, "batch_size", MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE),
-        max_concurrency=_int_in(config, "max_concurrency", 2, 1, MAX_CONCURRENCY),
-        dead_letter_path=_path(config, "dead_letter_path", DEFAULT_DEAD_LETTER_PATH),
-        run_report_path=_path(config, "run_report_path", DEFAULT_RUN_REPORT_PATH),
-        skip_unchanged=_bool(config, "skip_unchanged", default=True),
-        cache_path=_path(config, "cache_path", DEFAULT_CACHE_PATH),
-        create_missing_options=_bool(config, "create_missing_options", default=False),
-        dry_run=_bool(config, "dry_run", default=False),
-        dry_run_path=_path(config, "dry_run_path", DEFAULT_DRY_RUN_PATH),
-        fail_on_rejected=_bool(config, "fail_on_rejected", default=False),
-        request_timeout=timeout,
-        max_retries=_int_in(config, "max_retries", 6, 0, 20),
-        backoff_base=backoff_base,
-        backoff_max=backoff_max,
+        **typed,
     )
+    if settings.backoff_max < settings.backoff_base:
+        raise SettingsError("setting 'backoff_max' must be >= 'backoff_base'")
+    return settings

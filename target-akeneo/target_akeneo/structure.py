@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from target_akeneo.client import API_PREFIX, AkeneoClient
-from target_akeneo.errors import ApiError
+from target_akeneo.client import AkeneoClient
 
-PAGE_LIMIT = "100"
 SELECT_TYPES = frozenset(
     {
         "pim_catalog_simpleselect",
@@ -70,26 +67,12 @@ class PimStructure:
             self.options.setdefault(attribute, set()).update(codes)
 
 
-def _search(field_name: str, values: Iterable[str]) -> dict[str, str]:
-    query = {field_name: [{"operator": "IN", "value": sorted(values)}]}
-    return {"search": json.dumps(query), "limit": PAGE_LIMIT}
-
-
-def _codes(client: AkeneoClient, path: str, params: dict[str, str] | None = None) -> Any:
-    return client.iter_items(path, params or {"limit": PAGE_LIMIT})
-
-
 def _load_units(client: AkeneoClient) -> dict[str, frozenset[str]] | None:
-    """Measurement families are a plain (unpaginated) list; None when the PIM lacks them."""
-    try:
-        data = client.get_json(f"{API_PREFIX}/measurement-families")
-    except ApiError as exc:
-        if exc.status_code in (404, 405):
-            return None
-        raise
-    items = data if isinstance(data, list) else data.get("_embedded", {}).get("items", [])
+    families = client.measurement_families()
+    if families is None:
+        return None
     units: dict[str, frozenset[str]] = {}
-    for family in items:
+    for family in families:
         raw = family.get("units") or {}
         codes = raw.keys() if isinstance(raw, dict) else (unit.get("code") for unit in raw)
         units[str(family["code"])] = frozenset(str(code) for code in codes)
@@ -103,39 +86,32 @@ def load_structure(
     structure = PimStructure()
     wanted = set(attribute_codes)
     if wanted:
-        for item in client.iter_items(f"{API_PREFIX}/attributes", _search("code", wanted)):
+        for item in client.attributes(wanted):
             attribute = Attribute.from_api(item)
             structure.attributes[attribute.code] = attribute
     identifiers = [a.code for a in structure.attributes.values() if a.type == IDENTIFIER_TYPE]
     if identifiers:
         structure.identifier_attribute = identifiers[0]
     else:
-        params = _search("type", [IDENTIFIER_TYPE])
-        for item in client.iter_items(f"{API_PREFIX}/attributes", params):
+        for item in client.attributes_of_type(IDENTIFIER_TYPE):
             structure.identifier_attribute = str(item["code"])
             break
-    for item in _codes(client, f"{API_PREFIX}/channels"):
+    for item in client.channels():
         structure.channels[str(item["code"])] = frozenset(item.get("locales") or ())
-    for item in _codes(client, f"{API_PREFIX}/locales"):
+    for item in client.locales():
         structure.locales[str(item["code"])] = bool(item.get("enabled"))
-    for item in _codes(client, f"{API_PREFIX}/currencies"):
+    for item in client.currencies():
         structure.currencies[str(item["code"])] = bool(item.get("enabled"))
     families = set(family_codes)
     if families:
-        for item in client.iter_items(f"{API_PREFIX}/families", _search("code", families)):
-            structure.families.add(str(item["code"]))
+        structure.families.update(str(item["code"]) for item in client.families(families))
     for attribute in structure.attributes.values():
         if attribute.type in SELECT_TYPES:
-            path = f"{API_PREFIX}/attributes/{attribute.code}/options"
-            structure.options[attribute.code] = {str(item["code"]) for item in _codes(client, path)}
+            options = client.attribute_options(attribute.code)
+            structure.options[attribute.code] = {str(item["code"]) for item in options}
     if any(a.type == "pim_catalog_metric" for a in structure.attributes.values()):
         structure.metric_units = _load_units(client)
+    if wanted - set(structure.attributes):
+        # Only when the mapping names unknown attributes: every code, for "did you mean".
+        structure.known_attribute_codes = {str(item["code"]) for item in client.attributes()}
     return structure
-
-
-def load_attribute_codes(client: AkeneoClient, structure: PimStructure) -> None:
-    """Read every attribute code; only done when the mapping names unknown ones (for hints)."""
-    structure.known_attribute_codes = {
-        str(item["code"])
-        for item in client.iter_items(f"{API_PREFIX}/attributes", {"limit": PAGE_LIMIT})
-    }

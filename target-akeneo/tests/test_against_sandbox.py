@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_target, sandbox_config, start_target
-from target_helpers import (
+
+from target_akeneo.testing import (
     ACCEPTANCE_RECORDS,
     CATALOG,
     acceptance_mapping,
     expected,
+    run_target,
+    sandbox_config,
     singer_lines,
+    start_target,
 )
 
 PRODUCT_ROUTES = ("/api/rest/v1/products", "/api/rest/v1/products-uuid")
@@ -235,9 +238,8 @@ def uuids_by_identifier(sandbox: Any) -> dict[str, str]:
 @pytest.mark.slow
 @pytest.mark.reliability
 def test_faults_are_retried_and_nothing_is_lost(tmp_path: Path) -> None:
-    from target_helpers import CATALOG
-
     from akeneo_sandbox.testing import SandboxProcess
+    from target_akeneo.testing import CATALOG
 
     faults = "429=0.08,500=0.04,503=0.04,reset=0.03,slow=0.02"
     with SandboxProcess(catalog=CATALOG, faults=faults, seed=7, slow_seconds=2) as sandbox:
@@ -254,9 +256,8 @@ def test_faults_are_retried_and_nothing_is_lost(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_token_expiring_mid_run_is_renewed(tmp_path: Path) -> None:
-    from target_helpers import CATALOG
-
     from akeneo_sandbox.testing import SandboxProcess
+    from target_akeneo.testing import CATALOG
 
     schema, *lines = singer_lines(many_records(600)).splitlines(keepends=True)
     with SandboxProcess(catalog=CATALOG, token_ttl=1) as sandbox:
@@ -332,7 +333,8 @@ def test_state_is_emitted_only_after_the_products_before_it_are_in_the_pim(
         config = sandbox_config(sandbox, tmp_path, max_retries=10)
         shorter_drains = (
             "from target_akeneo.target import TargetAkeneo as T; "
-            "T._MAX_RECORD_AGE_IN_MINUTES = 1 / 60; T.cli()"
+            "from target_akeneo.sdk_compat import set_full_drain_minutes; "
+            "set_full_drain_minutes(T, 1 / 60); T.cli()"
         )
         target = start_target(config, tmp_path, (sys.executable, "-c", shorter_drains))
         assert target.stdin is not None

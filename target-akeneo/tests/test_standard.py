@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import sandbox_config
 from singer_sdk.testing import get_target_test_class
 from singer_sdk.testing.runners import TargetTestRunner
 from singer_sdk.testing.suites import SingerTestSuite
@@ -33,6 +32,7 @@ from singer_sdk.testing.target_tests import (
 )
 
 from target_akeneo.target import TargetAkeneo
+from target_akeneo.testing import sandbox_config
 
 NAME_FROM_OPTIONAL = {"field": "optional", "locale": "en_US"}
 STANDARD_MAPPING: dict[str, Any] = {

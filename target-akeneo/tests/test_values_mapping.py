@@ -7,16 +7,16 @@ import decimal
 from typing import Any
 
 import pytest
-from target_helpers import (
+
+from target_akeneo import values
+from target_akeneo.errors import MappingError, ValueShapeError
+from target_akeneo.mapping import compile_mapping, parse_mapping, validate_mapping
+from target_akeneo.testing import (
     ACCEPTANCE_RECORDS,
     acceptance_mapping,
     expected,
     structure_from_catalog,
 )
-
-from target_akeneo import values
-from target_akeneo.errors import MappingError, ValueShapeError
-from target_akeneo.mapping import compile_mapping, parse_mapping, validate_mapping
 
 
 def compiled(mapping: dict[str, Any] | None = None, **kwargs: Any) -> Any:

@@ -10,7 +10,8 @@ from akeneo_sandbox.http import json_response, sandbox
 
 async def stats(request: Request) -> Response:
     state = sandbox(request)
-    return json_response(state.stats.snapshot(state.store.count_products()))
+    totals = state.store.count_products(), state.models.count()
+    return json_response(state.stats.snapshot(*totals))
 
 
 async def reset(request: Request) -> Response:

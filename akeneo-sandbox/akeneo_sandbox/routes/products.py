@@ -10,6 +10,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from akeneo_sandbox.associations import presented
 from akeneo_sandbox.catalog import Doc
 from akeneo_sandbox.errors import ApiError
 from akeneo_sandbox.http import (
@@ -20,13 +21,7 @@ from akeneo_sandbox.http import (
     require_collection,
     url,
 )
-from akeneo_sandbox.paging import (
-    MAX_PRODUCT_PAGES_ITEMS,
-    item_links,
-    page_body,
-    read_page,
-    search_after_body,
-)
+from akeneo_sandbox.paging import item_links, listing
 from akeneo_sandbox.products import valid_uuid
 from akeneo_sandbox.search import parse_search, product_query
 from akeneo_sandbox.state import Sandbox
@@ -39,8 +34,11 @@ def _path(by_uuid: bool, key: str = "") -> str:
     return f"{base}/{quote(key, safe='')}" if key else base
 
 
-def present(doc: Doc, by_uuid: bool, request: Request | None = None) -> Doc:
-    """A stored product as GET returns it on the given route family."""
+def present(
+    doc: Doc, by_uuid: bool, request: Request | None = None, state: Sandbox | None = None
+) -> Doc:
+    """A stored product as GET returns it on the given route family (with `state`, its
+    associations name products by identifier or uuid, as that family does)."""
     out: Doc = {}
     if request is not None:
         key = doc["uuid"] if by_uuid else doc["identifier"]
@@ -50,11 +48,13 @@ def present(doc: Doc, by_uuid: bool, request: Request | None = None) -> Doc:
     else:
         out.update(doc)
     if request is not None:
-        out["values"] = _filter_values(request, out["values"])
+        out["values"] = filter_values(request, out["values"])
+    if state is not None:
+        out.update(presented(doc, state.catalog, state.store, by_uuid))
     return out
 
 
-def _filter_values(request: Request, values: dict[str, Any]) -> dict[str, Any]:
+def filter_values(request: Request, values: dict[str, Any]) -> dict[str, Any]:
     attributes = request.query_params.get("attributes")
     locales = request.query_params.get("locales")
     scope = request.query_params.get("scope")
@@ -99,32 +99,18 @@ async def _list(request: Request, by_uuid: bool) -> Response:
     now = datetime.fromtimestamp(state.clock(), UTC)
     query = product_query(parse_search(request.query_params.get("search")), now, by_uuid)
     keep = {k: request.query_params[k] for k in KEPT_PARAMS if k in request.query_params}
-    path = _path(by_uuid)
     order = "uuid" if by_uuid else "identifier"
-    pagination = request.query_params.get("pagination_type", "page")
-    if pagination == "search_after":
-        page = read_page(request)
-        after = request.query_params.get("search_after")
-        docs = state.store.list_products(query, order, page.limit + 1, after=after)
-        more = len(docs) > page.limit
-        docs = docs[: page.limit]
-        items = [present(d, by_uuid, request) for d in docs]
-        next_key = str(docs[-1][order]) if more and docs else None
-        return json_response(search_after_body(request, path, page.limit, items, next_key, keep))
-    if pagination != "page":
-        raise ApiError(422, "Pagination type does not exist.")
-    page = read_page(request)
-    if page.offset + page.limit > MAX_PRODUCT_PAGES_ITEMS:
-        raise ApiError(
-            422,
-            'You have reached the maximum number of pages you can retrieve with the "page" '
-            "pagination type. Please use the search after pagination type instead",
-        )
-    docs = state.store.list_products(query, order, page.limit + 1, offset=page.offset)
-    count = state.store.count_products(query) if page.with_count else None
-    items = [present(d, by_uuid, request) for d in docs[: page.limit]]
-    body = page_body(request, path, page, items, len(docs) > page.limit, count, keep)
-    return json_response(body)
+
+    def fetch(limit: int, offset: int, after: str | None) -> list[Doc]:
+        return state.store.list_products(query, order, limit, offset=offset, after=after)
+
+    def shown(doc: Doc) -> Doc:
+        return present(state.models.with_ancestors(doc), by_uuid, request, state)
+
+    def count() -> int:
+        return state.store.count_products(query)
+
+    return json_response(listing(request, _path(by_uuid), keep, order, fetch, count, shown))
 
 
 async def list_products(request: Request) -> Response:
@@ -138,13 +124,13 @@ async def list_products_uuid(request: Request) -> Response:
 async def get_product(request: Request) -> Response:
     state = authenticate(request)
     doc = _find(state, False, request.path_params["code"])
-    return json_response(present(doc, False))
+    return json_response(present(state.models.with_ancestors(doc), False, state=state))
 
 
 async def get_product_uuid(request: Request) -> Response:
     state = authenticate(request)
     doc = _find(state, True, request.path_params["uuid"])
-    return json_response(present(doc, True))
+    return json_response(present(state.models.with_ancestors(doc), True, state=state))
 
 
 def _written(request: Request, status: int, by_uuid: bool, key: str) -> Response:

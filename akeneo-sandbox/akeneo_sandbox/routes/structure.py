@@ -31,6 +31,7 @@ WRITABLE = {
     "families": "families",
     "categories": "categories",
     "channels": "channels",
+    "association_types": "association-types",
 }
 READ_ONLY_KINDS = {"locales": "locales", "currencies": "currencies"}
 
