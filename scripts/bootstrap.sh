@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (if needed) and install the three packages and the dev tools into it.
+# Create .venv (if needed) and install the packages (the three plugins/sandbox and the
+# optional Dagster orchestration) and the dev tools into it.
 # Needs only a Python >= 3.11 with venv and network access to PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +21,4 @@ echo "bootstrap: installing packages and dev tools"
 # Byte-compile at install time: plugins start in a fraction of the time when the
 # environment forbids writing .pyc files at run time (PYTHONDONTWRITEBYTECODE).
 .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python --group dev \
-  -e ./akeneo-sandbox -e "./tap-erp-xml[s3,sftp]" -e "./target-akeneo"
+  -e ./akeneo-sandbox -e "./tap-erp-xml[s3,sftp]" -e "./target-akeneo" -e ./orchestrate
