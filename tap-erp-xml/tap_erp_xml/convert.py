@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
-from tap_erp_xml.config import FieldSpec
+from tap_erp_xml.settings import FieldSpec
 
 Converter = Callable[[str], Any]
 
@@ -50,8 +50,8 @@ def _boolean_factory(spec: FieldSpec) -> Converter:
 
 class Memo:
     """A converter remembering its results: exports repeat the same dates endlessly and
-    ``strptime`` costs ~10 us a call. Generated extractors (codegen.py) read ``cache``
-    directly and call the memo only on a miss."""
+    ``strptime`` costs ~10 us a call. The generated extractor (fields.py) reads ``cache``
+    directly and calls the memo only on a miss."""
 
     __slots__ = ("_convert", "_size", "cache")
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tap_helpers import product_stream, run_cli, sync
 
 from tap_erp_xml.errors import XmlError
+from tap_erp_xml.testing import product_stream, run_cli, sync
 
 SECRET = "TOP-SECRET-MARKER-7f3a"
 ONE_LINE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<column>\d+): (?P<reason>[^\n]+)$")

@@ -8,7 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tap_helpers import ACCEPTANCE, run_cli, sync
+from tap_erp_xml.testing import run_cli, sync
+from tests.support import ACCEPTANCE
 
 
 def _copy_acceptance(tmp_path: Path) -> Path:

@@ -6,15 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tap_helpers import sync
 
-from tap_erp_xml.config import parse_field
 from tap_erp_xml.convert import scalar_converter
 from tap_erp_xml.errors import ValueConversionError
+from tap_erp_xml.settings import parse_field
+from tap_erp_xml.testing import sync
 
 
 def convert(spec: dict[str, Any], text: str) -> Any:
-    field = parse_field("f", spec | {"path": "X"}, "streams[0].fields.f")
+    field = parse_field("f", spec | {"path": "X"}, {}, "streams[0].fields.f")
     converter = scalar_converter(field, field.type)
     assert converter is not None
     return converter(text)
