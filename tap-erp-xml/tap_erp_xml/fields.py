@@ -39,16 +39,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeAlias
-
-from lxml import etree
+from typing import Any
 
 from tap_erp_xml.convert import Memo, boolean_table, scalar_converter, scalar_schema
 from tap_erp_xml.errors import ConversionFailure
 from tap_erp_xml.paths import tag_matches
+from tap_erp_xml.reader import Element
 from tap_erp_xml.settings import FieldSpec
 
-Element: TypeAlias = etree._Element
 Extract = Callable[[Element], dict[str, Any]]
 
 

@@ -19,7 +19,8 @@ from lxml import etree
 from tap_erp_xml.errors import SourceError, XmlError
 from tap_erp_xml.paths import RecordPath, tag_matches
 
-Element: TypeAlias = etree._Element
+# lxml names its element class with an underscore; it is the type of every element.
+Element: TypeAlias = etree._Element  # noqa: SLF001
 _POSITION_SUFFIX = re.compile(r"(, line \d+, column \d+)+\s*(\(.*\))?$")
 
 

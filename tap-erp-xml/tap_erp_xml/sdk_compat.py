@@ -10,7 +10,7 @@ here (ruff's SLF rule keeps private names out of the other modules).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream
@@ -26,7 +26,9 @@ class RecordLoopShortcuts(Stream):
 
     _every_property_selected: bool | None = None
 
-    def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[RecordMessage]:
+    def _generate_record_messages(
+        self, record: dict[str, Any]
+    ) -> Generator[RecordMessage, None, None]:
         """Private: the SDK's message generation, without its selection walk when nothing
         is deselected (``pop_deselected_record_properties`` copies and walks every record,
         nested objects included, to remove nothing: ~4.5 us a record). No public hook lets

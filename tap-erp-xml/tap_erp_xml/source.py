@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+from fsspec.utils import infer_storage_options
 
 from tap_erp_xml.errors import SourceError
 from tap_erp_xml.settings import TapSettings
@@ -115,7 +116,8 @@ class FileSource:
         if url.startswith("sftp://"):
             from fsspec.implementations.sftp import SFTPFileSystem  # needs the sftp extra
 
-            kwargs = SFTPFileSystem._get_kwargs_from_urls(url)
+            kwargs = infer_storage_options(url)  # host, username, password, port
+            del kwargs["path"], kwargs["protocol"]
             kwargs.update(options)
             return SFTPFileSystem(**kwargs), urlsplit(url).path or "/"
         fs, path = fsspec.core.url_to_fs(url, **options)

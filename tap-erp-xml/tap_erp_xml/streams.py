@@ -29,9 +29,9 @@ from tap_erp_xml.errors import (
     ValueConversionError,
     XmlError,
 )
-from tap_erp_xml.fields import Element, Extract, compile_fields, field_schema
+from tap_erp_xml.fields import Extract, compile_fields, field_schema
 from tap_erp_xml.generic import conform, element_value, infer_schema, merge_schemas
-from tap_erp_xml.reader import RecordReader
+from tap_erp_xml.reader import Element, RecordReader
 from tap_erp_xml.sdk_compat import RecordLoopShortcuts
 from tap_erp_xml.settings import StreamConfig, TapSettings
 from tap_erp_xml.source import FileSource, SourceFile
@@ -76,6 +76,8 @@ class ErpXmlStream(RecordLoopShortcuts):
         self._settings = settings
         self._source = source
         self._states = tap.state_writer
+        # The tap's writer queues RECORD lines (tap.py); what is queued goes out at the end.
+        self._flush_output: Callable[[], None] = getattr(tap.message_writer, "flush", _nothing)
         self._reader = RecordReader(definition.record_path, definition.encoding)
         self._declared: dict[str, Any] | None = None
         self._extract: Extract = self._generic_record
@@ -151,6 +153,12 @@ class ErpXmlStream(RecordLoopShortcuts):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Yield the records of every changed file, in file order then document order."""
+        try:
+            yield from self._changed_files_records(context)
+        finally:
+            self._flush_output()
+
+    def _changed_files_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         counts = self.last_counts = SyncCounts()
         keep = self._record_filter(context)
         bookmarks: dict[str, str] = self.stream_state.setdefault("files", {})
@@ -236,3 +244,7 @@ class ErpXmlStream(RecordLoopShortcuts):
         finally:
             if top is not None:
                 self.bookmark(top, context)
+
+
+def _nothing() -> None:
+    pass

@@ -27,7 +27,7 @@ class ChunkedMsgSpecWriter(MsgSpecWriter):
     The SDK's writer flushes stdout after every message: one system call per record, a
     tenth of the tap's time. Any other message (SCHEMA, STATE...) first writes the queued
     records, then itself, and flushes, so a target sees a STATE only after the RECORDs
-    before it; ``TapErpXml.sync_all`` writes what is left, error or not.
+    before it; a stream writes what is left when it ends, error or not.
     """
 
     def __init__(self) -> None:
@@ -87,14 +87,6 @@ class TapErpXml(Tap):
         """One stream per configured stream definition."""
         source = FileSource(self.settings)
         return [ErpXmlStream(self, s, self.settings, source) for s in self.settings.streams]
-
-    def sync_all(self) -> None:
-        """Sync every stream; queued RECORD lines are written even when a stream fails."""
-        try:
-            super().sync_all()
-        finally:
-            if isinstance(self.message_writer, ChunkedMsgSpecWriter):
-                self.message_writer.flush()
 
     @classmethod
     def get_singer_command(cls) -> click.Command:

@@ -66,10 +66,14 @@ def captured_stdout() -> Iterator[io.BytesIO]:
         sys.stdout = previous
 
 
-def sync(config: dict[str, Any], state: dict[str, Any] | None = None) -> SyncResult:
+def sync(
+    config: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    catalog: dict[str, Any] | None = None,
+) -> SyncResult:
     """Run a full sync in-process and return what the tap wrote on stdout."""
     state = copy.deepcopy(state) if state is not None else None
-    tap = TapErpXml(config=config, state=state, validate_config=True)
+    tap = TapErpXml(config=config, state=state, catalog=catalog, validate_config=True)
     with captured_stdout() as raw:
         tap.sync_all()
     result = parse_messages(raw.getvalue().decode("utf-8"))
