@@ -66,6 +66,21 @@ _FIELDS_DESCRIPTION = (
     "by sampling."
 )
 
+TEXT = th.StringType(min_length=1)
+
+
+def _fail_or_skip(name: str, description: str) -> th.Property[Any]:
+    """What to do when a value or a file is bad: ``fail`` (default) or ``skip``."""
+    return th.Property(
+        name,
+        th.StringType,
+        allowed_values=["fail", "skip"],
+        default="fail",
+        description=description,
+    )
+
+
+TEXTS = th.ArrayType(TEXT)
 STREAM_SCHEMA = th.ObjectType(
     th.Property(
         "name",
@@ -75,7 +90,7 @@ STREAM_SCHEMA = th.ObjectType(
     ),
     th.Property(
         "record_path",
-        th.StringType(min_length=1),
+        TEXT,
         required=True,
         description=(
             "Path of the record elements: `/a/b/c` from the root, or `//b/c` / `b/c` at any "
@@ -84,7 +99,7 @@ STREAM_SCHEMA = th.ObjectType(
     ),
     th.Property(
         "namespaces",
-        th.ObjectType(additional_properties=th.StringType(min_length=1)),
+        th.ObjectType(additional_properties=TEXT),
         description=(
             'Prefix -> namespace URI used in paths. The empty prefix `""` sets the namespace '
             "of unprefixed element names (for documents with a default namespace)."
@@ -92,12 +107,12 @@ STREAM_SCHEMA = th.ObjectType(
     ),
     th.Property(
         "key_properties",
-        th.ArrayType(th.StringType(min_length=1)),
+        TEXTS,
         description="Fields forming the primary key of the stream.",
     ),
     th.Property(
         "replication_key",
-        th.StringType(min_length=1),
+        TEXT,
         description=(
             "Field whose value is bookmarked; records below the starting bookmark (state or "
             "`start_date`) are dropped, equal values are emitted again (at-least-once)."
@@ -106,12 +121,12 @@ STREAM_SCHEMA = th.ObjectType(
     th.Property("fields", th.CustomType(FIELDS_SCHEMA), description=_FIELDS_DESCRIPTION),
     th.Property(
         "files",
-        th.ArrayType(th.StringType(min_length=1)),
+        TEXTS,
         description="Files of this stream, replacing the top-level `files` for it.",
     ),
     th.Property(
         "encoding",
-        th.StringType(min_length=1),
+        TEXT,
         description="Encoding override for this stream's files (wins over top-level `encoding`).",
     ),
 )
@@ -119,7 +134,7 @@ STREAM_SCHEMA = th.ObjectType(
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "files",
-        th.ArrayType(th.StringType(min_length=1)),
+        TEXTS,
         description=(
             "Files to read: local paths, globs (`exports/*.xml`, `**` for subfolders) or fsspec "
             "URLs (`file://`, `sftp://user@host/path/*.xml`, `s3://bucket/prefix/*.xml.gz`). "
@@ -140,34 +155,28 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "base_dir",
-        th.StringType(min_length=1),
+        TEXT,
         description="Folder that relative local `files` entries are resolved against.",
     ),
     th.Property(
         "encoding",
-        th.StringType(min_length=1),
+        TEXT,
         description=(
             "Override the encoding declared in the files (for exports that declare UTF-8 but "
             "are written in Windows-1252, say). By default the XML declaration or BOM decides."
         ),
     ),
-    th.Property(
+    _fail_or_skip(
         "on_invalid_value",
-        th.StringType,
-        allowed_values=["fail", "skip"],
-        default="fail",
-        description=(
+        (
             "A value that cannot be converted to its declared type: `fail` the run (default) "
             "with `file:line: field ...`, or `skip` the record with a warning; skipped records "
             "are counted in the end-of-stream log line."
         ),
     ),
-    th.Property(
+    _fail_or_skip(
         "on_malformed_file",
-        th.StringType,
-        allowed_values=["fail", "skip"],
-        default="fail",
-        description=(
+        (
             "A file that is not well-formed XML (or unreadable): `fail` the run (default), or "
             "`skip` the rest of it with a warning (records already emitted stay emitted; the "
             "file is not bookmarked, so it is read again next run)."

@@ -191,6 +191,7 @@ def test_cli_prints_one_error_line_without_traceback(
         errors = [line for line in run.stderr.splitlines() if f"{tmp_path / name}:" in line]
         assert errors, run.stderr
         assert ONE_LINE.match(errors[-1].split(" | ")[-1].strip()), errors[-1]
+        assert [line for line in run.stderr.splitlines() if "| ERROR" in line] == errors[-1:]
         assert SECRET not in run.stdout + run.stderr
     # Records before the truncation were delivered, then the run failed.
     assert [r["sku"] for r in run.messages.records] == ["A"]
