@@ -152,37 +152,32 @@ class ErpXmlStream(RecordLoopShortcuts):
         return lambda value: value is None or bool(value >= start)
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Yield the records of every changed file, in file order then document order."""
-        try:
-            yield from self._changed_files_records(context)
-        finally:
-            self._flush_output()
+        """Yield the records of every changed file, in file order then document order.
 
-    def _changed_files_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        RECORD lines still queued by the writer go out when the stream ends, error or not.
+        """
         counts = self.last_counts = SyncCounts()
         keep = self._record_filter(context)
         bookmarks: dict[str, str] = self.stream_state.setdefault("files", {})
-        for source in self._source.list_files(self.definition.files):
-            previous = bookmarks.get(source.name)
-            if (
-                previous is not None
-                and source.modified is not None
-                and source.modified <= datetime.datetime.fromisoformat(previous)
-            ):
-                counts.files_unchanged += 1
-                continue
-            try:
-                yield from self._file_records(source, counts, keep, context)
-            except (XmlError, SourceError) as exc:
-                if self._settings.on_malformed_file == "fail":
-                    raise
-                counts.files_failed += 1
-                self.logger.warning("Skipped the rest of a broken file: %s", exc)
-                continue
-            counts.files_read += 1
-            if source.modified is not None:
-                bookmarks[source.name] = source.modified.isoformat()
-            self._states.write_state(self.tap_state)
+        try:
+            for source in self._source.list_files(self.definition.files):
+                if self._unchanged(source, bookmarks.get(source.name)):
+                    counts.files_unchanged += 1
+                    continue
+                try:
+                    yield from self._file_records(source, counts, keep, context)
+                except (XmlError, SourceError) as exc:
+                    if self._settings.on_malformed_file == "fail":
+                        raise
+                    counts.files_failed += 1
+                    self.logger.warning("Skipped the rest of a broken file: %s", exc)
+                    continue
+                counts.files_read += 1
+                if source.modified is not None:
+                    bookmarks[source.name] = source.modified.isoformat()
+                self._states.write_state(self.tap_state)
+        finally:
+            self._flush_output()
         self.logger.info(
             "Stream '%s': %d records emitted, %d skipped (invalid values), %d filtered "
             "(replication key), %d files read, %d files unchanged (not opened), %d files failed",
@@ -193,6 +188,15 @@ class ErpXmlStream(RecordLoopShortcuts):
             counts.files_read,
             counts.files_unchanged,
             counts.files_failed,
+        )
+
+    @staticmethod
+    def _unchanged(source: SourceFile, bookmark: str | None) -> bool:
+        """Not modified since it was last read completely (then it is not even opened)."""
+        return (
+            bookmark is not None
+            and source.modified is not None
+            and source.modified <= datetime.datetime.fromisoformat(bookmark)
         )
 
     def _file_records(
