@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 from singer_sdk import Stream, Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.plugin_base import SingerCommand
 from singer_sdk.singerlib import Message, RecordMessage
@@ -35,8 +35,13 @@ class ChunkedMsgSpecWriter(MsgSpecWriter):
         self._queued = bytearray()
 
     def write_message(self, message: Message) -> None:
-        """Queue a RECORD line; write anything else at once, after the queued lines."""
-        self._queued += self.format_message(message)
+        """Queue a RECORD line; write anything else at once, after the queued lines.
+
+        Encoded straight into the queue with the SDK's own msgspec encoder (its
+        ``format_message`` encodes into a shared buffer that would be copied here).
+        """
+        encoder.encode_into(message.to_dict(), self._queued, -1)
+        self._queued.append(10)
         if not isinstance(message, RecordMessage) or len(self._queued) >= CHUNK_BYTES:
             self.flush()
 
