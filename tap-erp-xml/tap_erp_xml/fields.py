@@ -63,13 +63,26 @@ def compile_fields(specs: tuple[FieldSpec, ...]) -> Compiled:
     code = _Code()
     lines, record = code.record(specs, "elem", "")
     body = ["def extract(elem):", *_indent([*lines, f"return {record}"])]
-    # Constants become closure cells of a factory: faster to read than globals.
+    # Constants become closure cells of a factory: faster to read than globals. Their
+    # values head the source as comments (repr: one line each, never code).
+    legend = [f"# {name} = {_shown(value)}" for name, value in code.constants.items()]
     source = "\n".join(
-        [f"def factory({', '.join(code.constants)}):", *_indent(body), "    return extract"]
+        [
+            *legend,
+            f"def factory({', '.join(code.constants)}):",
+            *_indent(body),
+            "    return extract",
+        ]
     )
     namespace: dict[str, Any] = {}
     exec(compile(source, "<tap-erp-xml fields>", "exec"), namespace)  # noqa: S102
     return Compiled(namespace["factory"](*code.constants.values()), source)
+
+
+def _shown(value: Any) -> str:
+    return (
+        repr(value) if isinstance(value, str) else getattr(value, "__name__", type(value).__name__)
+    )
 
 
 def _indent(lines: list[str], depth: int = 1) -> list[str]:

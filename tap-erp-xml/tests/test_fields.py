@@ -150,7 +150,17 @@ def test_the_generated_source_names_each_field_and_runs_alone() -> None:
     compiled = compile_fields(specs)
     assert "# 'sku' <- 'p:SKU'" in compiled.source
     assert "# 'at' <- '@x'" in compiled.source
-    assert "urn:test" not in compiled.source  # configuration values are constants, not code
+    code = [line for line in compiled.source.splitlines() if not line.lstrip().startswith("#")]
+    assert not [line for line in code if "urn:test" in line]  # values are constants, not code
+    legend = [line for line in compiled.source.splitlines() if line.startswith("# K")]
+    assert any(line.endswith(" = '{urn:test}SKU'") for line in legend)  # listed as comments
+
+
+def test_a_hostile_field_name_stays_a_name() -> None:
+    name = "x'\nraise SystemExit('injected')  # \"\"\""
+    specs = parse_fields({name: "p:SKU"}, NS, "streams[0].fields")
+    elem = etree.fromstring('<r xmlns:p="urn:test"><p:SKU>A</p:SKU></r>')
+    assert compile_fields(specs).extract(elem) == {name: "A"}
 
 
 def test_debug_log_shows_the_compiled_source(caplog: pytest.LogCaptureFixture) -> None:
