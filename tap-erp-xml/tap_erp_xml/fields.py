@@ -41,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tap_erp_xml.convert import Memo, boolean_table, scalar_converter, scalar_schema
+from tap_erp_xml.convert import boolean_table, date_converter, scalar_schema
 from tap_erp_xml.errors import ConversionFailure
 from tap_erp_xml.paths import tag_matches
 from tap_erp_xml.reader import Element
@@ -224,12 +224,11 @@ class _Code:
     def convert(self, spec: FieldSpec, label: str) -> list[str]:
         """Convert a non-None ``v`` to the declared type, in place.
 
-        The usual conversions are inlined (a call less per value): ``int``, ``float`` after
-        the separators, the boolean table, and the date memo's cache (its call on a miss).
+        Inlined (a call less per value): ``int``, ``float`` after the separators, the
+        boolean table, and the date memo's cache (the memo is called on a miss only).
         """
         type_name = spec.value_type
-        convert = scalar_converter(spec, type_name)
-        if convert is None:
+        if type_name == "string":
             return []
         if type_name == "integer":
             steps = ["v = int(v)"]
@@ -242,11 +241,12 @@ class _Code:
             steps = [f"v = float({text})"]
         elif type_name == "boolean":
             steps = [f"v = {self.const(boolean_table(spec))}[v.lower()]"]
-        elif isinstance(convert, Memo):
-            memo, cache = self.const(convert), self.const(convert.cache)
-            steps = [f"w = {cache}.get(v)", f"v = {memo}(v) if w is None else w"]
         else:
-            steps = [f"v = {self.const(convert)}(v)"]
+            memo = date_converter(spec, type_name)
+            steps = [
+                f"w = {self.const(memo.cache)}.get(v)",
+                f"v = {self.const(memo)}(v) if w is None else w",
+            ]
         failure = f"{self._failure}({self.const(label)}, v, {self.const(type_name)})"
         return ["if v is not None:", "    try:", *_indent(steps, 2),
                 f"    except {self._errors}:", f"        raise {failure} from None"]  # fmt: skip
