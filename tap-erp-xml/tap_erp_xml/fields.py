@@ -121,7 +121,7 @@ class _Code:
         variables = [self.fresh("f") for _ in specs]
         lines = [
             f"{var} = {'[]' if _always_list(s) else 'None'}"
-            for var, s in zip(variables, specs, strict=False)
+            for var, s in zip(variables, specs, strict=True)
         ]
         child, tag = self.fresh("c"), self.fresh("t")
         branches: dict[str, list[str]] = {}
@@ -142,7 +142,7 @@ class _Code:
                 lines += [f"    {keyword} {tag} == {self.const(step)}:", *_indent(work, 2)]
                 keyword = "elif"
         items = ", ".join(
-            f"{self.const(s.name)}: {v}" for s, v in zip(specs, variables, strict=False)
+            f"{self.const(s.name)}: {v}" for s, v in zip(specs, variables, strict=True)
         )
         return [*lines, *after], f"{{{items}}}"
 
