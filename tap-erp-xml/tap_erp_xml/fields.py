@@ -192,7 +192,10 @@ class _Code:
         """Set ``key`` to the key of a keyed field's entry (first value at the key path)."""
         assert spec.key is not None
         path = spec.key
-        lines = [f"{key} = None", *self.first(path.steps, path.attribute, node, key)]
+        if path.steps:
+            lines = [f"{key} = None", *self.first(path.steps, path.attribute, node, key)]
+        else:  # the usual ``@lang``: read on the matched element itself
+            lines = [*self.read(node, path.attribute), f"{key} = v"]
         why = ", ".join(map(self.const, (label, path.text, f"an object keyed by {path.text}")))
         return [*lines, f"if {key} is None:", f"    raise {self._failure}({why})"]
 
