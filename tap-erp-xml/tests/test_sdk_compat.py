@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 from typing import Any
 
+import pytest
 from singer_sdk import Stream
 
+from tap_erp_xml.errors import XmlError
 from tap_erp_xml.tap import TapErpXml
 from tap_erp_xml.testing import sync
 
@@ -77,3 +80,17 @@ def test_a_deselected_property_is_left_out(acceptance_config: dict[str, Any]) ->
     assert all("ean" not in record for record in result.records)
     assert result.records[0]["sku"] == "SKU-100234"
     assert "ean" not in result.schemas[0]["schema"]["properties"]
+
+
+def test_only_a_user_error_drops_the_sdks_unhandled_error_line(
+    acceptance_config: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The CLI prints a user error as its one ERROR line; a bug keeps the SDK's line too."""
+    stream = TapErpXml(config=acceptance_config).streams["products"]
+    for error in (XmlError("x.xml:1:1: broken"), RuntimeError("a bug")):
+        try:
+            raise error
+        except Exception:
+            stream.log("An unhandled error occurred while syncing '%s'", "p", level=logging.ERROR)
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in errors] == ["An unhandled error occurred while syncing 'p'"]
