@@ -31,3 +31,11 @@ class ConversionFailure(ValueError):  # noqa: N818 - internal signal, not user-f
         self.field = field
         self.raw = raw
         self.type_name = type_name
+
+
+class PatternMismatch(ConversionFailure):
+    """A field's text does not match its ``pattern``: an invalid value like any other."""
+
+    def __init__(self, field: str, pattern: str, raw: str) -> None:
+        super().__init__(field, raw, f"the pattern {pattern!r}")
+        self.args = (f'field "{field}": "{raw}" does not match the pattern {pattern!r}',)

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tap_erp_xml.convert import boolean_table, date_converter, scalar_schema
-from tap_erp_xml.errors import ConversionFailure
+from tap_erp_xml.errors import ConversionFailure, PatternMismatch
 from tap_erp_xml.paths import tag_matches
 from tap_erp_xml.reader import Element
 from tap_erp_xml.settings import FieldSpec
@@ -144,7 +144,15 @@ class _Code:
         items = ", ".join(
             f"{self.const(s.name)}: {v}" for s, v in zip(specs, variables, strict=True)
         )
-        return [*lines, *after], f"{{{items}}}"
+        joined = []
+        for spec, var in zip(specs, variables, strict=True):
+            if spec.join is not None:  # the texts were collected: join, then convert
+                joined += [
+                    f"v = {self.const(spec.join)}.join({var}) if {var} else None",
+                    *self.convert(spec, label + spec.name),
+                    f"{var} = v",
+                ]
+        return [*lines, *after, *joined], f"{{{items}}}"
 
     def matches(
         self,
@@ -182,7 +190,7 @@ class _Code:
             key = self.fresh("k")
             return [*self.key(spec, node, key, label), f"if {var} is None:", f"    {var} = {{}}",
                     *value, f"{var}[{key}] = v"]  # fmt: skip
-        if spec.type == "array":
+        if spec.type == "array" or spec.join is not None:
             return [*value, "if v is not None:", f"    {var}.append(v)"]
         if single:
             return [*value, f"{var} = v"]
@@ -211,10 +219,54 @@ class _Code:
 
     def value(self, spec: FieldSpec, node: str, label: str) -> list[str]:
         """Set ``v`` to the value of one matched element: an object, or a converted scalar."""
-        if spec.fields:
+        if spec.fields and spec.pattern is None:
             lines, record = self.record(spec.fields, node, f"{label}.")
             return [*lines, f"v = {record}"]
-        return [*self.read(node, spec.path.attribute), *self.convert(spec, label)]
+        if spec.value is not None:  # a keyed entry's value, read under the matched element
+            got = self.fresh("x")
+            path = spec.value
+            lines = [f"{got} = None", *self.first(path.steps, path.attribute, node, got)]
+            lines.append(f"v = {got}")
+        else:
+            lines = self.read(node, spec.path.attribute)
+        lines += self.nulls(spec)
+        if spec.join is not None:  # converted once joined (record)
+            return lines
+        if spec.pattern is not None:
+            return [*lines, *self.split(spec, label)]
+        return [*lines, *self.convert(spec, label)]
+
+    def nulls(self, spec: FieldSpec) -> list[str]:
+        """A text among the field's ``null_values`` reads as None (before any conversion)."""
+        if not spec.null_values:
+            return []
+        return [f"if v in {self.const(spec.null_values)}:", "    v = None"]
+
+    def split(self, spec: FieldSpec, label: str) -> list[str]:
+        """Match a non-None ``v`` against the field's pattern (compiled once, in settings).
+
+        With ``fields``, ``v`` becomes an object of the named groups, each stripped, read
+        as null by its null values and converted to its own type; without, the first group
+        (or the whole match) is converted to the field's type. No match is an invalid value.
+        """
+        assert spec.pattern is not None
+        match = self.fresh("m")
+        why = ", ".join(map(self.const, (label, spec.pattern.pattern)))
+        lines = [f"{match} = {self.const(spec.pattern)}.search(v)", f"if {match} is None:",
+                 f"    raise {self.const(PatternMismatch)}({why}, v)"]  # fmt: skip
+        if not spec.fields:
+            group = 1 if spec.pattern.groups else 0
+            lines += [f"v = {match}.group({group})", "if v is not None:",
+                      "    v = v.strip() or None"]  # fmt: skip
+            return ["if v is not None:", *_indent(lines), *self.convert(spec, label)]
+        parts = []
+        for sub in spec.fields:
+            part, name = self.fresh("g"), self.const(sub.name)
+            lines += [f"v = {match}.group({name})", "if v is not None:",
+                      "    v = v.strip() or None", *self.nulls(sub),
+                      *self.convert(sub, f"{label}.{sub.name}"), f"{part} = v"]  # fmt: skip
+            parts.append(f"{name}: {part}")
+        return ["if v is not None:", *_indent([*lines, f"v = {{{', '.join(parts)}}}"])]
 
     def read(self, node: str, attribute: str | None) -> list[str]:
         """Set ``v`` to the stripped text content or attribute, None when absent or empty."""
@@ -256,8 +308,10 @@ class _Code:
 
 
 def _always_list(spec: FieldSpec) -> bool:
-    """A one-step array is ``[]`` even without matches: its container is the element."""
-    return spec.type == "array" and spec.key is None and len(spec.path.steps) == 1
+    """A one-step array is ``[]`` even without matches: its container is the element.
+    A joined field collects its texts in a list too (joined after the children's loop)."""
+    one_step_array = spec.type == "array" and spec.key is None and len(spec.path.steps) == 1
+    return one_step_array or spec.join is not None
 
 
 def field_schema(spec: FieldSpec) -> dict[str, Any]:
@@ -276,3 +330,36 @@ def field_schema(spec: FieldSpec) -> dict[str, Any]:
         item["type"] = [t for t in node["type"] if t != "null"]
         return {"type": ["array", "null"], "items": item}
     return node
+
+
+class MissingFields:
+    """The top-level fields that gave no value in any record of the current file so far.
+
+    Checked per record only while some field is still missing (usually the first records of
+    a file), so it costs nothing once every field has been seen; a field still missing at
+    the end of a file is reported once, as it is usually a wrong path.
+    """
+
+    __slots__ = ("_specs", "missing")
+
+    def __init__(self, specs: tuple[FieldSpec, ...]) -> None:
+        self._specs = specs
+        self.missing: set[str] = set()
+
+    def start(self) -> None:
+        """A new file: every field is missing until a record gives it a value."""
+        self.missing = {spec.name for spec in self._specs}
+
+    def saw(self, record: dict[str, Any]) -> None:
+        """Forget the fields ``record`` has a value for (``None`` and ``[]`` are none)."""
+        for name in [n for n in self.missing if record[n] is not None and record[n] != []]:
+            self.missing.discard(name)
+
+    def report(self, file: str) -> list[str]:
+        """One warning per field that matched nothing in ``file``."""
+        return [
+            f'{file}: field "{spec.name}" (path "{spec.path.text}", {spec.setting}) matched '
+            "nothing in any record of the file; check its path"
+            for spec in self._specs
+            if spec.name in self.missing
+        ]

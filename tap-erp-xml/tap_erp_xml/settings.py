@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import re
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,10 +31,13 @@ FIELD_SCHEMA: dict[str, Any] = {
         {"type": "string", "minLength": 1},
         {
             "type": "object",
-            "required": ["path"],
             "additionalProperties": False,
             "properties": {
                 "path": {"type": "string", "minLength": 1},
+                "value": {"type": "string", "minLength": 1},
+                "pattern": {"type": "string", "minLength": 1},
+                "join": {"type": "string"},
+                "null_values": {"$ref": "#/$defs/null_values"},
                 "type": {"enum": [*SCALAR_TYPES, "array", "object"]},
                 "items": {"enum": SCALAR_TYPES, "default": "string"},
                 "format": {"type": "string", "minLength": 1},
@@ -47,6 +51,7 @@ FIELD_SCHEMA: dict[str, Any] = {
         },
     ]
 }
+NULL_VALUES_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 FIELDS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "minProperties": 1,
@@ -60,8 +65,11 @@ _FIELDS_DESCRIPTION = (
     "object; default string, or object when `fields` is given without `key`), `format` "
     "(strptime format for date/date-time), `decimal_separator`, `thousands_separator`, "
     "`true_values`/`false_values` (booleans), `items` (item type of a scalar array), "
-    "`fields` (objects, or arrays of objects), `key` (path such as `@lang`: an object keyed "
-    "by that value, as for per-language texts). Absent or empty values are null. Without "
+    "`fields` (objects, or arrays of objects), `key` (path such as `@lang` or a child such as "
+    "`LANG`: an object keyed by that value, as for per-language texts) with `value` (child "
+    "path of the keyed value), `pattern` (regular expression; with `fields` named after its "
+    "groups, an object of typed parts), `join` (separator: every match's text joined into "
+    "one string), `null_values` (texts read as null). Absent or empty values are null. Without "
     "`fields` each record element is emitted as a nested object and the schema is inferred "
     "by sampling."
 )
@@ -128,6 +136,14 @@ STREAM_SCHEMA = th.ObjectType(
         "encoding",
         TEXT,
         description="Encoding override for this stream's files (wins over top-level `encoding`).",
+    ),
+    th.Property(
+        "null_values",
+        th.CustomType(NULL_VALUES_SCHEMA),
+        description=(
+            'Texts read as null in every field of the stream (e.g. `["00000000", "N/A"]`), '
+            "before conversion; a field's own `null_values` replace them for that field."
+        ),
     ),
 )
 
@@ -250,7 +266,11 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
 ).to_dict()
 CONFIG_SCHEMA["properties"]["streams"]["minItems"] = 1
-CONFIG_SCHEMA["$defs"] = {"field": FIELD_SCHEMA, "fields": FIELDS_SCHEMA}
+CONFIG_SCHEMA["$defs"] = {
+    "field": FIELD_SCHEMA,
+    "fields": FIELDS_SCHEMA,
+    "null_values": NULL_VALUES_SCHEMA,
+}
 
 
 @dataclass(frozen=True)
@@ -269,9 +289,13 @@ class FieldSpec:
     decimal_separator: str = "."
     thousands_separator: str | None = None
     key: Path | None = None
+    value: Path | None = None
     fields: tuple[FieldSpec, ...] = ()
     true_values: tuple[str, ...] = ()
     false_values: tuple[str, ...] = ()
+    pattern: re.Pattern[str] | None = None
+    join: str | None = None
+    null_values: frozenset[str] = frozenset()
 
     @property
     def value_type(self) -> str:
@@ -367,7 +391,8 @@ def _stream(
     namespaces = raw.get("namespaces") or {}
     fields = None
     if raw.get("fields") is not None:
-        fields = parse_fields(raw["fields"], namespaces, f"{setting}.fields")
+        nulls = frozenset(raw.get("null_values") or ())
+        fields = parse_fields(raw["fields"], namespaces, f"{setting}.fields", nulls)
         names = {f.name: f for f in fields}
         for key in raw.get("key_properties") or ():
             if key not in names:
@@ -392,50 +417,128 @@ def _stream(
 
 
 def parse_fields(
-    raw: Mapping[str, Any], namespaces: Mapping[str, str], setting: str
+    raw: Mapping[str, Any],
+    namespaces: Mapping[str, str],
+    setting: str,
+    null_values: frozenset[str] = frozenset(),
 ) -> tuple[FieldSpec, ...]:
-    """Typed specs of a (schema-valid) ``fields`` mapping."""
+    """Typed specs of a (schema-valid) ``fields`` mapping; ``null_values`` are inherited."""
     return tuple(
-        parse_field(str(name), spec, namespaces, f"{setting}.{name}") for name, spec in raw.items()
+        parse_field(str(name), spec, namespaces, f"{setting}.{name}", null_values)
+        for name, spec in raw.items()
     )
 
 
 def parse_field(
-    name: str, raw: str | Mapping[str, Any], namespaces: Mapping[str, str], setting: str
+    name: str,
+    raw: str | Mapping[str, Any],
+    namespaces: Mapping[str, str],
+    setting: str,
+    null_values: frozenset[str] = frozenset(),
+    group: re.Pattern[str] | None = None,
 ) -> FieldSpec:
-    """Typed spec of one (schema-valid) field: a path string or an object."""
+    """Typed spec of one (schema-valid) field: a path string or an object.
+
+    ``group`` is the pattern of the parent field when this field is one of its named groups
+    (then it has no path: its text is the group's).
+    """
     if isinstance(raw, str):
+        if group is not None:
+            raise ConfigError(f"{setting}: a pattern group's field is an object such as {{}}")
         raw = {"path": raw}
-    sub = parse_fields(raw["fields"], namespaces, f"{setting}.fields") if "fields" in raw else ()
-    key = raw.get("key")
+    if "null_values" in raw:
+        null_values = frozenset(raw["null_values"])
+    pattern = _pattern(raw.get("pattern"), f"{setting}.pattern")
+    if group is not None:
+        if "path" in raw:
+            raise ConfigError(
+                f"{setting}.path: a pattern group's field takes its text from the group"
+            )
+        if name not in group.groupindex:
+            raise ConfigError(
+                f"{setting}: no group (?P<{name}>...) in the pattern {group.pattern!r}"
+            )
+        path = Path((), None, f"(?P<{name}>)")
+    elif "path" not in raw:
+        raise ConfigError(f"{setting}: 'path' is a required property")
+    else:
+        path = parse_path(raw["path"], namespaces, f"{setting}.path")
+    sub: tuple[FieldSpec, ...] = ()
+    if "fields" in raw:
+        sub = tuple(
+            parse_field(str(n), f, namespaces, f"{setting}.fields.{n}", null_values, pattern)
+            for n, f in raw["fields"].items()
+        )
+    key, value = raw.get("key"), raw.get("value")
     spec = FieldSpec(
         name=name,
         setting=setting,
-        path=parse_path(raw["path"], namespaces, f"{setting}.path"),
+        path=path,
         type=raw.get("type", "object" if sub and key is None else "string"),
         items=raw.get("items", "string"),
         format=raw.get("format"),
         decimal_separator=raw.get("decimal_separator", "."),
         thousands_separator=raw.get("thousands_separator"),
         key=None if key is None else parse_path(key, namespaces, f"{setting}.key"),
+        value=None if value is None else parse_path(value, namespaces, f"{setting}.value"),
         fields=sub,
         true_values=tuple(v.lower() for v in raw.get("true_values", ())),
         false_values=tuple(v.lower() for v in raw.get("false_values", ())),
+        pattern=pattern,
+        join=raw.get("join"),
+        null_values=null_values,
     )
-    _check_field(spec)
+    _check_field(spec, group is not None)
     return spec
 
 
-def _check_field(spec: FieldSpec) -> None:
+def _pattern(text: str | None, setting: str) -> re.Pattern[str] | None:
+    """The compiled ``pattern`` (compiled here, once, never per record)."""
+    if text is None:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise ConfigError(f"{setting}: does not compile: {exc}") from None
+
+
+def _check_field(spec: FieldSpec, group: bool) -> None:
     """The rules between a field's options that the schema cannot state."""
+    where = spec.setting
     if spec.thousands_separator == spec.decimal_separator:
-        raise ConfigError(f"{spec.setting}.thousands_separator: equals the decimal separator")
+        raise ConfigError(f"{where}.thousands_separator: equals the decimal separator")
     if spec.value_type == "object" and not spec.fields:
-        raise ConfigError(f"{spec.setting}.fields: type object needs fields")
-    if spec.fields and spec.path.attribute is not None:
-        raise ConfigError(f"{spec.setting}.path: an @attribute path cannot have fields")
-    if spec.type == "array" and not spec.path.steps:
-        raise ConfigError(f"{spec.setting}.path: an array path needs at least one element step")
+        raise ConfigError(f"{where}.fields: type object needs fields")
+    if spec.fields and spec.path.attribute is not None and spec.pattern is None:
+        raise ConfigError(f"{where}.path: an @attribute path cannot have fields")
+    if spec.type == "array" and not spec.path.steps and spec.join is None:
+        raise ConfigError(f"{where}.path: an array path needs at least one element step")
+    if spec.value is not None and spec.key is None:
+        raise ConfigError(f"{where}.value: needs key (value is the child read under each key)")
+    if spec.value is not None and spec.fields:
+        raise ConfigError(f"{where}.value: give value or fields, not both")
+    if spec.key is not None and spec.key.steps and spec.value is None and not spec.fields:
+        raise ConfigError(
+            f"{where}.key: a child key needs value (the child holding the text, or '.') or fields"
+        )
+    if spec.pattern is not None and spec.fields and spec.value is not None:
+        raise ConfigError(f"{where}.pattern: give value or a pattern with fields, not both")
+    if spec.join is not None:
+        if spec.type == "array" or spec.fields or spec.key is not None or spec.pattern:
+            raise ConfigError(
+                f"{where}.join: joins the texts of a scalar field (no type array, "
+                "key, fields or pattern)"
+            )
+        if not spec.path.steps or spec.path.attribute is not None:
+            raise ConfigError(f"{where}.join: needs a path of repeated elements, not . or @attr")
+    if group and (
+        spec.key
+        or spec.fields
+        or spec.pattern
+        or spec.join is not None
+        or spec.type in {"array", "object"}
+    ):
+        raise ConfigError(f"{where}: a pattern group's field is a scalar (type, format, ...)")
 
 
 def _start_date(raw: str | None) -> datetime.datetime | None:

@@ -29,7 +29,7 @@ from tap_erp_xml.errors import (
     ValueConversionError,
     XmlError,
 )
-from tap_erp_xml.fields import Extract, compile_fields, field_schema
+from tap_erp_xml.fields import Extract, MissingFields, compile_fields, field_schema
 from tap_erp_xml.generic import conform, element_value, infer_schema, merge_schemas
 from tap_erp_xml.reader import Element, RecordReader
 from tap_erp_xml.sdk_compat import RecordLoopShortcuts
@@ -81,6 +81,7 @@ class ErpXmlStream(RecordLoopShortcuts):
         self._reader = RecordReader(definition.record_path, definition.encoding)
         self._declared: dict[str, Any] | None = None
         self._extract: Extract = self._generic_record
+        self._missing = MissingFields(definition.fields or ())
         self.last_counts = SyncCounts()
         super().__init__(tap, name=definition.name)
         if definition.fields is not None:
@@ -213,8 +214,10 @@ class ErpXmlStream(RecordLoopShortcuts):
         skip_invalid = self._settings.on_invalid_value == "skip"
         top: Any = None
         try:
+            missing = self._missing
             for name, stream in self._source.documents(source):
                 found = 0
+                missing.start()
                 for elem in self._reader.records(stream, name):
                     found += 1
                     try:
@@ -226,6 +229,8 @@ class ErpXmlStream(RecordLoopShortcuts):
                         counts.skipped_invalid += 1
                         self.logger.warning("Skipped record: %s", message)
                         continue
+                    if missing.missing:
+                        missing.saw(record)
                     if key:
                         value = record[key]
                         if keep is not None and not keep(value):
@@ -238,7 +243,10 @@ class ErpXmlStream(RecordLoopShortcuts):
                     record[MODIFIED_AT] = modified
                     counts.emitted += 1
                     yield record
-                if not found:
+                if found:
+                    for warning in missing.report(name):
+                        self.logger.warning(warning)
+                else:
                     counts.files_without_records += 1
                     self.logger.warning(
                         "%s: no element matches record_path %s (0 records)",
