@@ -505,6 +505,14 @@ def _pattern(text: str | None, setting: str) -> re.Pattern[str] | None:
 def _check_field(spec: FieldSpec, group: bool) -> None:
     """The rules between a field's options that the schema cannot state."""
     where = spec.setting
+    if group and (
+        spec.key
+        or spec.fields
+        or spec.pattern
+        or spec.join is not None
+        or spec.type in {"array", "object"}
+    ):
+        raise ConfigError(f"{where}: a pattern group's field is a scalar (type, format, ...)")
     if spec.thousands_separator == spec.decimal_separator:
         raise ConfigError(f"{where}.thousands_separator: equals the decimal separator")
     if spec.value_type == "object" and not spec.fields:
@@ -521,8 +529,6 @@ def _check_field(spec: FieldSpec, group: bool) -> None:
         raise ConfigError(
             f"{where}.key: a child key needs value (the child holding the text, or '.') or fields"
         )
-    if spec.pattern is not None and spec.fields and spec.value is not None:
-        raise ConfigError(f"{where}.pattern: give value or a pattern with fields, not both")
     if spec.join is not None:
         if spec.type == "array" or spec.fields or spec.key is not None or spec.pattern:
             raise ConfigError(
@@ -531,14 +537,6 @@ def _check_field(spec: FieldSpec, group: bool) -> None:
             )
         if not spec.path.steps or spec.path.attribute is not None:
             raise ConfigError(f"{where}.join: needs a path of repeated elements, not . or @attr")
-    if group and (
-        spec.key
-        or spec.fields
-        or spec.pattern
-        or spec.join is not None
-        or spec.type in {"array", "object"}
-    ):
-        raise ConfigError(f"{where}: a pattern group's field is a scalar (type, format, ...)")
 
 
 def _start_date(raw: str | None) -> datetime.datetime | None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
 from lxml import etree
 
-from tap_erp_xml.errors import ConversionFailure
+from tap_erp_xml.errors import ConfigError, ConversionFailure
 from tap_erp_xml.fields import compile_fields
-from tap_erp_xml.settings import parse_fields
-from tap_erp_xml.testing import sync
+from tap_erp_xml.settings import parse_fields, parse_settings
+from tap_erp_xml.testing import product_stream, run_cli, sync
 from tests.support import ACCEPTANCE
 
 NS = {"p": "urn:test"}
@@ -171,3 +172,167 @@ def test_debug_log_shows_the_compiled_source(caplog: pytest.LogCaptureFixture) -
     compiled = [r.getMessage() for r in caplog.records if "compiled to" in r.getMessage()]
     assert len(compiled) == 1
     assert "# 'updated_at' <- 'erp:UpdatedAt'" in compiled[0]
+
+
+PRICE = r"^(?P<amount>[0-9.,]+)\s*(?P<currency>[A-Z]{3})$"
+FORMS: dict[str, Any] = {
+    # keyed by a child element, the value another child (SAP's E1MAKTM)
+    "descriptions": {"path": "p:T", "key": "p:Lang", "value": "p:Text"},
+    # keyed by an attribute, the value an attribute, or the element itself
+    "labels": {"path": "p:L", "key": "@lang", "value": "@short"},
+    "titles": {"path": "p:L", "key": "@lang", "value": "."},
+    # keyed by a child, the value nested fields
+    "units": {
+        "path": "p:U",
+        "key": "p:Unit",
+        "fields": {"num": {"path": "p:N", "type": "integer"}},
+    },
+    # a pattern with named groups: typed parts of one text
+    "price": {
+        "path": "p:Price",
+        "pattern": PRICE,
+        "fields": {
+            "amount": {"type": "number", "decimal_separator": ",", "thousands_separator": "."},
+            "currency": {},
+        },
+    },
+    # a pattern on an attribute, the first group only
+    "weight": {"path": "@w", "pattern": r"([0-9.]+)\s*kg", "type": "number"},
+    # per-match pattern objects in an array
+    "sizes": {
+        "path": "p:Size",
+        "type": "array",
+        "pattern": r"(?P<v>\d+)(?P<u>[a-z]+)",
+        "fields": {"v": {"type": "integer"}, "u": {}},
+    },
+    # null markers, per field (replacing the stream's) and per stream
+    "day": {"path": "p:Day", "type": "date", "format": "%Y%m%d", "null_values": ["00000000"]},
+    "ean": "p:Ean",
+    # repeated lines joined; a null marker line is left out
+    "text": {"path": "p:Long/p:Line", "join": " "},
+}
+
+
+def test_new_forms_on_one_record() -> None:
+    specs = parse_fields(FORMS, NS, "streams[0].fields", frozenset({"N/A", "-"}))
+    xml = """<r xmlns:p="urn:test" w="1.25 kg">
+      <p:T><p:Lang>EN</p:Lang><p:Text> Bike </p:Text><p:Other>x</p:Other></p:T>
+      <p:T><p:Other>y</p:Other><p:Lang>DE</p:Lang><p:Text>Rad</p:Text></p:T>
+      <p:T><p:Lang>FR</p:Lang><p:Text>N/A</p:Text></p:T>
+      <p:L lang="en" short="B">Bicycle</p:L><p:L lang="de">Fahrrad</p:L>
+      <p:U><p:Unit>PCE</p:Unit><p:N>1</p:N></p:U><p:U><p:Unit>BOX</p:Unit><p:N>12</p:N></p:U>
+      <p:Price> 1.299,50 CZK </p:Price><p:Size>10cm</p:Size><p:Size>N/A</p:Size><p:Size>2m</p:Size>
+      <p:Day>00000000</p:Day><p:Ean>-</p:Ean>
+      <p:Long><p:Line>first</p:Line><p:Line>-</p:Line><p:Line/><p:Line>second</p:Line></p:Long>
+    </r>"""
+    record = compile_fields(specs).extract(etree.fromstring(xml))
+    assert record == {
+        "descriptions": {"EN": "Bike", "DE": "Rad", "FR": None},
+        "labels": {"en": "B", "de": None},
+        "titles": {"en": "Bicycle", "de": "Fahrrad"},
+        "units": {"PCE": {"num": 1}, "BOX": {"num": 12}},
+        "price": {"amount": 1299.5, "currency": "CZK"},
+        "weight": 1.25,
+        "sizes": [{"v": 10, "u": "cm"}, {"v": 2, "u": "m"}],
+        "day": None,
+        "ean": None,
+        "text": "first second",
+    }
+    empty = compile_fields(specs).extract(etree.fromstring("<r/>"))
+    assert empty == {name: [] if name == "sizes" else None for name in FORMS}
+
+
+def test_a_field_s_null_values_replace_the_stream_s() -> None:
+    fields = {"a": "A", "b": {"path": "B", "null_values": ["0"]}}
+    specs = parse_fields(fields, {}, "streams[0].fields", frozenset({"N/A"}))
+    record = compile_fields(specs).extract(etree.fromstring("<r><A>N/A</A><B>N/A</B></r>"))
+    assert record == {"a": None, "b": "N/A"}
+
+
+@pytest.mark.parametrize(
+    ("xml", "message"),
+    [
+        ("<r><p:Price>cheap</p:Price></r>",
+         f'field "price": "cheap" does not match the pattern {PRICE!r}'),
+        ("<r><p:Price>1,2,3 EUR</p:Price></r>", 'field "price.amount": cannot convert "1,2,3"'),
+        ('<r w="heavy"/>', 'field "weight": "heavy" does not match the pattern'),
+        ("<r><p:Size>10</p:Size></r>", 'field "sizes": "10" does not match'),
+        ("<r><p:Day>2026-01-01</p:Day></r>", 'field "day": cannot convert "2026-01-01" to date'),
+        ("<r><p:T><p:Text>no key</p:Text></p:T></r>",
+         'field "descriptions": cannot convert "p:Lang"'),
+    ],
+)  # fmt: skip
+def test_new_forms_invalid_values(xml: str, message: str) -> None:
+    specs = parse_fields(FORMS, NS, "streams[0].fields")
+    with pytest.raises(ConversionFailure) as caught:
+        compile_fields(specs).extract(
+            etree.fromstring(xml.replace("<r", '<r xmlns:p="urn:test"', 1))
+        )
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ({"path": "P", "pattern": PRICE, "fields": {"amount": {}, "cur": {}}},
+         "streams[0].fields.x.fields.cur: no group (?P<cur>...) in the pattern"),
+        ({"path": "P", "pattern": "^(?P<a>[0-9]+$"},
+         "streams[0].fields.x.pattern: does not compile: missing ), unterminated subpattern"),
+        ({"path": "P", "value": "V"}, "streams[0].fields.x.value: needs key"),
+        ({"path": "P", "key": "K"}, "streams[0].fields.x.key: a child key needs value"),
+        ({"path": "P", "key": "@k", "value": "V", "fields": {"a": "A"}},
+         "streams[0].fields.x.value: give value or fields, not both"),
+        ({"path": "P", "pattern": "(?P<a>.)", "fields": {"a": {"path": "A"}}},
+         "streams[0].fields.x.fields.a.path: a pattern group's field takes its text from"),
+        ({"path": "P", "pattern": "(?P<a>.)", "fields": {"a": "A"}},
+         "streams[0].fields.x.fields.a: a pattern group's field is an object"),
+        ({"path": "P", "pattern": "(?P<a>.)", "fields": {"a": {"type": "array"}}},
+         "streams[0].fields.x.fields.a: a pattern group's field is a scalar"),
+        ({"path": "P", "join": ",", "type": "array"}, "streams[0].fields.x.join: joins the texts"),
+        ({"path": "@a", "join": ","}, "streams[0].fields.x.join: needs a path of repeated"),
+        ({"type": "number"}, "streams[0].fields.x: 'path' is a required property"),
+        ({"path": "P", "null_values": "N/A"}, "streams[0].fields.x.null_values: 'N/A' is not"),
+    ],
+)  # fmt: skip
+def test_mistakes_in_new_forms_are_one_line_config_errors(field: Any, message: str) -> None:
+    config = {
+        "files": ["x.xml"],
+        "streams": [{"name": "s", "record_path": "R", "fields": {"x": field}}],
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(config)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_the_stream_s_null_values_and_a_field_matching_nothing_through_the_cli(
+    tmp_path: Path, write_config: Any
+) -> None:
+    (tmp_path / "a.xml").write_text(
+        "<Export><Product><SKU>1</SKU><Day>00000000</Day></Product>"
+        "<Product><SKU>2</SKU><Day>20260301</Day></Product></Export>"
+    )
+    (tmp_path / "b.xml").write_text("<Export><Product><SKU>3</SKU><Nam>x</Nam></Product></Export>")
+    stream = product_stream(
+        null_values=["00000000"],
+        fields={
+            "sku": "SKU",
+            "name": "Name",
+            "day": {"path": "Day", "type": "date", "format": "%Y%m%d"},
+        },
+    )
+    config = {"files": ["a.xml", "b.xml"], "base_dir": str(tmp_path), "streams": [stream]}
+    run = run_cli(["--config", str(write_config(config))], tmp_path)
+    assert run.returncode == 0, run.stderr
+    records = [{k: r[k] for k in ("sku", "name", "day")} for r in run.messages.records]
+    assert records == [
+        {"sku": "1", "name": None, "day": None},
+        {"sku": "2", "name": None, "day": "2026-03-01"},
+        {"sku": "3", "name": None, "day": None},
+    ]
+    warnings = [line for line in run.stderr.splitlines() if "matched nothing" in line]
+    assert len(warnings) == 3  # name in a.xml, name and day in b.xml: once per file each
+    assert any('a.xml: field "name" (path "Name", streams[0].fields.name) matched nothing' in w
+               for w in warnings)  # fmt: skip
+    assert sum('b.xml: field "day"' in w for w in warnings) == 1
+    assert not [w for w in warnings if 'field "sku"' in w]
