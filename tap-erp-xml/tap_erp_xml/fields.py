@@ -146,7 +146,9 @@ class _Code:
         )
         joined = []
         for spec, var in zip(specs, variables, strict=True):
-            if spec.join is not None:  # the texts were collected: join, then convert
+            if (
+                spec.join is not None and spec.key is None
+            ):  # the texts were collected: join, then convert
                 joined += [
                     f"v = {self.const(spec.join)}.join({var}) if {var} else None",
                     *self.convert(spec, label + spec.name),
@@ -190,7 +192,7 @@ class _Code:
             key = self.fresh("k")
             return [*self.key(spec, node, key, label), f"if {var} is None:", f"    {var} = {{}}",
                     *value, f"{var}[{key}] = v"]  # fmt: skip
-        if spec.type == "array" or spec.join is not None:
+        if spec.type == "array" or spec.join is not None:  # (a keyed join returned above)
             return [*value, "if v is not None:", f"    {var}.append(v)"]
         if single:
             return [*value, f"{var} = v"]
@@ -208,29 +210,39 @@ class _Code:
         return [*lines, f"if {key} is None:", f"    raise {self._failure}({why})"]
 
     def first(
-        self, steps: tuple[str, ...], attribute: str | None, node: str, var: str
+        self,
+        steps: tuple[str, ...],
+        attribute: str | None,
+        node: str,
+        var: str,
+        every: FieldSpec | None = None,
     ) -> list[str]:
-        """Set ``var`` (None before) to the first text or attribute value found by the path."""
+        """Set ``var`` (None before) to the first text or attribute value found by the path;
+        with ``every``, append each value that is not one of its null values to ``var``."""
         if not steps:
+            if every is not None:
+                return [*self.read(node, attribute), *self.nulls(every), "if v is not None:",
+                        f"    {var}.append(v)"]  # fmt: skip
             return [f"if {var} is None:", *_indent(self.read(node, attribute)), f"    {var} = v"]
         item = self.fresh("n")
         return [f"for {item} in {node}:", f"    if {self.tag_test(steps[0], item)}:",
-                *_indent(self.first(steps[1:], attribute, item, var), 2)]  # fmt: skip
+                *_indent(self.first(steps[1:], attribute, item, var, every), 2)]  # fmt: skip
 
     def value(self, spec: FieldSpec, node: str, label: str) -> list[str]:
         """Set ``v`` to the value of one matched element: an object, or a converted scalar."""
         if spec.fields and spec.pattern is None:
             lines, record = self.record(spec.fields, node, f"{label}.")
             return [*lines, f"v = {record}"]
-        if spec.value is not None:  # a keyed entry's value, read under the matched element
-            got = self.fresh("x")
-            path = spec.value
+        got, path = self.fresh("x"), spec.value
+        if path is not None and spec.join is not None:  # a keyed entry's lines, joined
+            lines = [f"{got} = []", *self.first(path.steps, path.attribute, node, got, spec),
+                     f"v = {self.const(spec.join)}.join({got}) if {got} else None"]  # fmt: skip
+        elif path is not None:  # a keyed entry's value, read under the matched element
             lines = [f"{got} = None", *self.first(path.steps, path.attribute, node, got)]
-            lines.append(f"v = {got}")
+            lines += [f"v = {got}", *self.nulls(spec)]
         else:
-            lines = self.read(node, spec.path.attribute)
-        lines += self.nulls(spec)
-        if spec.join is not None:  # converted once joined (record)
+            lines = [*self.read(node, spec.path.attribute), *self.nulls(spec)]
+        if spec.join is not None and spec.key is None:  # converted once joined (record)
             return lines
         if spec.pattern is not None:
             return [*lines, *self.split(spec, label)]
@@ -311,7 +323,7 @@ def _always_list(spec: FieldSpec) -> bool:
     """A one-step array is ``[]`` even without matches: its container is the element.
     A joined field collects its texts in a list too (joined after the children's loop)."""
     one_step_array = spec.type == "array" and spec.key is None and len(spec.path.steps) == 1
-    return one_step_array or spec.join is not None
+    return one_step_array or (spec.join is not None and spec.key is None)
 
 
 def field_schema(spec: FieldSpec) -> dict[str, Any]:

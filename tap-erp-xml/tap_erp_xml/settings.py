@@ -530,13 +530,15 @@ def _check_field(spec: FieldSpec, group: bool) -> None:
             f"{where}.key: a child key needs value (the child holding the text, or '.') or fields"
         )
     if spec.join is not None:
-        if spec.type == "array" or spec.fields or spec.key is not None or spec.pattern:
+        if spec.type == "array" or spec.fields or spec.pattern:
             raise ConfigError(
-                f"{where}.join: joins the texts of a scalar field (no type array, "
-                "key, fields or pattern)"
+                f"{where}.join: joins the texts of a scalar field (no type array, fields or "
+                "pattern)"
             )
-        if not spec.path.steps or spec.path.attribute is not None:
-            raise ConfigError(f"{where}.join: needs a path of repeated elements, not . or @attr")
+        repeated = spec.value if spec.key is not None else spec.path
+        if repeated is None or not repeated.steps or repeated.attribute is not None:
+            which = "value" if spec.key is not None else "path"
+            raise ConfigError(f"{where}.join: needs a {which} of repeated elements, not . or @attr")
 
 
 def _start_date(raw: str | None) -> datetime.datetime | None:

@@ -136,6 +136,8 @@ def test_conversion_errors_name_the_field(xml: str, message: str) -> None:
         ({"x": {"path": "p:A", "fields": {"k": "@k", "b": {"path": "p:B", "type": "array"}}}},
          {"k": "one", "b": ["b1c1", "b2"]}),
         ({"x": {"path": ".", "fields": {"first": "p:A/p:B"}}}, {"first": "b1c1"}),
+        ({"x": {"path": "p:A", "key": "p:Lang", "value": "p:B", "join": "|"}}, {"de": "b1c1|b2"}),
+        ({"x": {"path": "p:A", "key": "p:Lang", "value": "p:B/@lang"}}, {"de": "en"}),
     ],
 )  # fmt: skip
 def test_unusual_shapes(fields: dict[str, Any], expected: Any) -> None:
@@ -290,6 +292,7 @@ def test_new_forms_invalid_values(xml: str, message: str) -> None:
          "streams[0].fields.x.fields.a: a pattern group's field is a scalar"),
         ({"path": "P", "join": ",", "type": "array"}, "streams[0].fields.x.join: joins the texts"),
         ({"path": "@a", "join": ","}, "streams[0].fields.x.join: needs a path of repeated"),
+        ({"path": "P", "key": "@k", "join": ","}, "fields.x.join: needs a value of repeated"),
         ({"type": "number"}, "streams[0].fields.x: 'path' is a required property"),
         ({"path": "P", "null_values": "N/A"}, "streams[0].fields.x.null_values: 'N/A' is not"),
     ],
