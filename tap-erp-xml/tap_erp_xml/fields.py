@@ -355,7 +355,7 @@ class MissingFields:
     __slots__ = ("_specs", "missing")
 
     def __init__(self, specs: tuple[FieldSpec, ...]) -> None:
-        self._specs = specs
+        self._specs = tuple(spec for spec in specs if spec.reported_if_missing)
         self.missing: set[str] = set()
 
     def start(self) -> None:

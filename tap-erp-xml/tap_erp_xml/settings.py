@@ -9,6 +9,7 @@ resolved against the stream's namespaces), and every error starts with the setti
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime
 import re
 import types
@@ -20,6 +21,7 @@ from jsonschema.exceptions import best_match
 from singer_sdk import typing as th
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
 
+from tap_erp_xml import presets
 from tap_erp_xml.errors import ConfigError
 from tap_erp_xml.paths import Path, RecordPath, parse_path, parse_record_path
 
@@ -97,12 +99,22 @@ STREAM_SCHEMA = th.ObjectType(
         description="Stream name (a valid identifier); also the Singer stream name.",
     ),
     th.Property(
+        "preset",
+        th.StringType,
+        allowed_values=list(presets.NAMES),
+        description=(
+            "A format's stream definition (`google-merchant`, `sap-matmas`, ...) supplying "
+            "`record_path`, `namespaces`, `key_properties` and `fields`; the stream's own "
+            "settings win, its own `fields` are added to the preset's or replace them by name."
+        ),
+    ),
+    th.Property(
         "record_path",
         TEXT,
-        required=True,
         description=(
             "Path of the record elements: `/a/b/c` from the root, or `//b/c` / `b/c` at any "
-            "depth. Prefixes come from `namespaces`; `*:Name` matches any namespace."
+            "depth. Prefixes come from `namespaces`; `*:Name` matches any namespace. "
+            "Required unless a `preset` gives it."
         ),
     ),
     th.Property(
@@ -296,6 +308,8 @@ class FieldSpec:
     pattern: re.Pattern[str] | None = None
     join: str | None = None
     null_values: frozenset[str] = frozenset()
+    # False for a preset's fields the user did not write: a feed may well not use them all.
+    reported_if_missing: bool = True
 
     @property
     def value_type(self) -> str:
@@ -339,6 +353,11 @@ class TapSettings:
 
 
 _VALIDATOR = extend_validator_with_defaults(DEFAULT_JSONSCHEMA_VALIDATOR)
+# A stream merged with its preset is checked again as a whole (the preset's fields included).
+_PRESET_STREAM_SCHEMA = {
+    **CONFIG_SCHEMA["properties"]["streams"]["items"],
+    "$defs": CONFIG_SCHEMA["$defs"],
+}
 
 
 def setting_path(parts: Iterable[str | int]) -> str:
@@ -388,11 +407,21 @@ def parse_settings(config: Mapping[str, Any]) -> TapSettings:
 def _stream(
     raw: dict[str, Any], setting: str, default_files: tuple[str, ...], encoding: str | None
 ) -> StreamConfig:
+    own_fields = set(raw.get("fields") or ())
+    if raw.get("preset") is not None:
+        raw = validate(presets.merge(presets.load(raw["preset"]), raw), _PRESET_STREAM_SCHEMA)
+    if "record_path" not in raw:
+        raise ConfigError(f"{setting}: 'record_path' is a required property (or give a preset)")
     namespaces = raw.get("namespaces") or {}
     fields = None
     if raw.get("fields") is not None:
         nulls = frozenset(raw.get("null_values") or ())
         fields = parse_fields(raw["fields"], namespaces, f"{setting}.fields", nulls)
+        if raw.get("preset") is not None:
+            fields = tuple(
+                f if f.name in own_fields else dataclasses.replace(f, reported_if_missing=False)
+                for f in fields
+            )
         names = {f.name: f for f in fields}
         for key in raw.get("key_properties") or ():
             if key not in names:
