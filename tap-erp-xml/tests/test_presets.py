@@ -1,0 +1,232 @@
+"""Presets: each turns its sample into the documented records, through the tap's CLI; a
+stream's own settings and fields are merged over its preset's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tap_erp_xml import presets
+from tap_erp_xml.errors import ConfigError
+from tap_erp_xml.settings import parse_settings
+from tap_erp_xml.testing import CliRun, run_cli
+from tests.support import ROOT
+
+FORMATS = ROOT / "tests" / "data" / "formats"
+METADATA = ("_sdc_source_file", "_sdc_source_line", "_sdc_modified_at")
+
+
+def run_preset(tmp_path: Path, file: Path, stream: dict[str, Any]) -> CliRun:
+    config = {"files": [str(file)], "streams": [{"name": "products", **stream}]}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    run = run_cli(["--config", str(tmp_path / "config.json")], tmp_path)
+    assert run.returncode == 0, run.stderr
+    return run
+
+
+def records(run: CliRun) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k not in METADATA} for r in run.messages.records]
+
+
+MOVANO = {
+    "title": "Trekkingrad Movano Premium, schwarz, M",
+    "description": 'Leichtes Trekkingrad mit 28"-Laufrädern, Nabendynamo & Gepäckträger.',
+    "image_link": "https://shop.example.com/img/movano-premium-blk.jpg",
+    "brand": "Movano",
+    "condition": "new",
+    "google_product_category": "1026",
+    "product_type": "Sport > Fahrräder > Trekkingräder",
+    "item_group_id": "VS-10042",
+}
+
+
+def test_google_merchant_rss(tmp_path: Path) -> None:
+    run = run_preset(tmp_path, FORMATS / "google_merchant_rss.xml", {"preset": "google-merchant"})
+    assert records(run) == [
+        {
+            **MOVANO,
+            "id": "VS-10042-BLK-M",
+            "link": "https://shop.example.com/p/movano-premium?variant=blk-m",
+            "additional_image_link": [
+                "https://shop.example.com/img/movano-premium-blk-side.jpg",
+                "https://shop.example.com/img/movano-premium-detail.jpg",
+            ],
+            "price": {"amount": 599.0, "currency": "CZK"},
+            "sale_price": {"amount": 549.0, "currency": "CZK"},
+            "availability": "in_stock",
+            "gtin": "4006381333931",
+            "mpn": "MOV-PR-28-M",
+        },
+        {
+            **MOVANO,
+            "id": "VS-10042-BLK-L",
+            "title": "Trekkingrad Movano Premium, schwarz, L",
+            "link": "https://shop.example.com/p/movano-premium?variant=blk-l",
+            "additional_image_link": [],
+            "price": {"amount": 599.0, "currency": "CZK"},
+            "sale_price": None,
+            "availability": "out_of_stock",
+            "gtin": "4006381333948",
+            "mpn": "MOV-PR-28-L",
+        },
+        {
+            "id": "VS-20007",
+            "title": 'Fahrradschloss "Secure 900" – Faltschloss',
+            "description": "Faltschloss aus gehärtetem Stahl, <b>Sicherheitsstufe 9</b>.",
+            "link": "https://shop.example.com/p/secure-900",
+            "image_link": "https://shop.example.com/img/secure-900.png",
+            "additional_image_link": [],
+            "price": {"amount": 1249.5, "currency": "CZK"},
+            "sale_price": None,
+            "availability": "preorder",
+            "brand": "Secure",
+            "gtin": None,
+            "mpn": "SEC-900",
+            "condition": "refurbished",
+            "google_product_category": "3618",
+            "product_type": "Sport > Fahrradzubehör > Schlösser",
+            "item_group_id": None,
+        },
+    ]
+    schema = run.messages.schemas[0]
+    assert schema["key_properties"] == ["id"]
+    assert schema["schema"]["properties"]["price"]["properties"]["amount"]["type"] == [
+        "number",
+        "null",
+    ]
+    assert "matched nothing" not in run.stderr  # the preset's unused fields are not reported
+
+
+def test_google_merchant_atom_and_own_fields_added(tmp_path: Path) -> None:
+    stream = {"preset": "google-merchant-atom", "fields": {"feed_title": "title"}}
+    run = run_preset(tmp_path, FORMATS / "google_merchant_atom.xml", stream)
+    got = records(run)
+    assert [r["id"] for r in got] == ["OS-1001", "OS-1002"]
+    assert got[1] == {
+        "id": "OS-1002",
+        "title": "Sleeping bag Polar -10",
+        "description": "Mummy sleeping bag, comfort -10 °C.",
+        "link": "https://outdoor.example.org/polar-10",
+        "image_link": "https://outdoor.example.org/img/polar10.jpg",
+        "additional_image_link": [],
+        "price": {"amount": 179.0, "currency": "EUR"},
+        "sale_price": {"amount": 159.0, "currency": "EUR"},
+        "availability": "backorder",
+        "brand": "Polar",
+        "gtin": None,
+        "mpn": "PL-10-R",
+        "condition": "new",
+        "google_product_category": "1013",
+        "product_type": "Camping > Sleeping bags",
+        "item_group_id": None,
+        "feed_title": "Sleeping bag Polar -10",
+    }
+    assert got[0]["google_product_category"] == (
+        "Sporting Goods > Outdoor Recreation > Camping & Hiking > Tents"
+    )
+    assert got[0]["price"] == {"amount": 249.99, "currency": "EUR"}
+
+
+TRAIL_RUNNER = {
+    "material": "000000000000100234",
+    "material_type": "FERT",
+    "industry_sector": "M",
+    "material_group": "SHOES01",
+    "base_unit": "ST",
+    "gross_weight": 0.95,
+    "net_weight": 0.82,
+    "weight_unit": "KGM",
+    "ean": "4006381333931",
+    "status": "Z1",
+    "created_on": "2024-01-15",
+    "changed_on": "2026-11-20",
+    "descriptions": {"EN": "Trail runner", "DE": "Trailläufer"},
+    "long_texts": {
+        "EN": "Lightweight trail running shoe with a grippy outsole & more.",
+        "DE": "Leichter Trailschuh mit griffiger Sohle.",
+    },
+    "eans": ["4006381333931", "4006381333955"],
+    "units": [
+        {"unit": "ST", "numerator": 1, "denominator": 1, "ean": "4006381333931",
+         "gross_weight": 0.95, "weight_unit": "KGM"},
+        {"unit": "KAR", "numerator": 12, "denominator": 1, "ean": "4006381333955",
+         "gross_weight": 12.1, "weight_unit": "KGM"},
+    ],
+    "plants": [
+        {"plant": "1000", "status": "01", "status_valid_from": "2026-01-01",
+         "purchasing_group": "001", "mrp_type": "PD", "delivery_days": 5},
+        {"plant": "2000", "status": None, "status_valid_from": None,
+         "purchasing_group": "002", "mrp_type": "VB", "delivery_days": 12},
+    ],
+}  # fmt: skip
+SUN_CAP = {
+    "material": "000000000000100236",
+    "material_type": "HAWA",
+    "industry_sector": "M",
+    "material_group": "ACC02",
+    "base_unit": "ST",
+    "gross_weight": 0.11,
+    "net_weight": 0.095,
+    "weight_unit": "KGM",
+    "ean": None,
+    "status": None,
+    "created_on": "2025-03-02",
+    "changed_on": None,  # 00000000
+    "descriptions": {"EN": "Sun cap"},
+    "long_texts": None,
+    "eans": [],
+    "units": [{"unit": "ST", "numerator": 1, "denominator": 1, "ean": None,
+               "gross_weight": 0.11, "weight_unit": "KGM"}],
+    "plants": [{"plant": "1000", "status": None, "status_valid_from": None,
+                "purchasing_group": "001", "mrp_type": "ND", "delivery_days": 3}],
+}  # fmt: skip
+
+
+def test_sap_matmas05(tmp_path: Path) -> None:
+    run = run_preset(tmp_path, FORMATS / "sap_matmas05.xml", {"preset": "sap-matmas"})
+    assert records(run) == [TRAIL_RUNNER, SUN_CAP]
+    assert run.messages.schemas[0]["key_properties"] == ["material"]
+
+
+def test_sap_customer_extension_with_own_fields_added_and_replaced(tmp_path: Path) -> None:
+    stream = {
+        "preset": "sap-matmas",
+        "fields": {
+            "brand": "Z1MARAPIM/ZZBRAND",
+            "webshop": {"path": "Z1MARAPIM/ZZWEBSHOP", "type": "boolean"},
+            "ean": {"path": "EAN11", "null_values": []},  # replaces the preset's field
+        },
+    }
+    run = run_preset(tmp_path, FORMATS / "sap_zmatmas05_extension.xml", stream)
+    extra = {"brand": "TRAILCO", "webshop": True}
+    assert records(run) == [{**TRAIL_RUNNER, **extra}, {**SUN_CAP, **extra}]
+
+
+def test_every_preset_is_valid_and_documented() -> None:
+    readme = (ROOT / "tap-erp-xml" / "README.md").read_text()
+    for name in presets.NAMES:
+        settings = parse_settings({"files": ["x.xml"], "streams": [{"name": "s", "preset": name}]})
+        assert settings.streams[0].fields, name
+        assert f"`{name}`" in readme, name
+        assert (ROOT / "examples" / "presets" / f"{name}.yml").is_file(), name
+
+
+@pytest.mark.parametrize(
+    ("stream", "message"),
+    [
+        ({"preset": "sap"}, "streams[0].preset: 'sap' is not one of ['google-merchant'"),
+        ({}, "streams[0]: 'record_path' is a required property (or give a preset)"),
+        ({"preset": "sap-matmas", "fields": {"plants": {"path": "E1MARCM", "type": "objekt"}}},
+         "streams[0].fields.plants.type: 'objekt' is not one of"),
+        ({"preset": "sap-matmas", "key_properties": ["matnr"]},
+         'streams[0].key_properties: "matnr" is not a declared field'),
+    ],
+)  # fmt: skip
+def test_preset_mistakes_are_one_line_errors(stream: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"files": ["x.xml"], "streams": [{"name": "s", **stream}]})
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
