@@ -38,19 +38,19 @@ UNITS = {"kg": "KILOGRAM", "g": "GRAM"}
 COLOURS = {"RD": "red", "BL": "blue", "GR": "green"}
 
 
-def iter_products(path: Path) -> Iterator[Any]:
+def iter_products(path: Path, tag: str = PRODUCT_TAG) -> Iterator[Any]:
     """Product elements of an export, each freed after the caller is done with it."""
-    for _, elem in etree.iterparse(str(path), events=("end",), tag=PRODUCT_TAG):
+    for _, elem in etree.iterparse(str(path), events=("end",), tag=tag):
         yield elem
         elem.clear()
         while elem.getprevious() is not None:
             del elem.getparent()[0]
 
 
-def count_elements(path: Path) -> dict[str, Any]:
+def count_elements(path: Path, tag: str = PRODUCT_TAG) -> dict[str, Any]:
     """The bare parsing loop: count product elements."""
     started = time.perf_counter()
-    count = sum(1 for _ in iter_products(path))
+    count = sum(1 for _ in iter_products(path, tag))
     return {"elements": count, "seconds": time.perf_counter() - started}
 
 
@@ -171,6 +171,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     lxml_cmd = sub.add_parser("lxml", help="bare iterparse loop")
     lxml_cmd.add_argument("path", type=Path)
+    lxml_cmd.add_argument("--tag", default=PRODUCT_TAG, help="record element (Clark notation)")
     post_cmd = sub.add_parser("post", help="bare poster of pre-built batches")
     post_cmd.add_argument("path", type=Path)
     post_cmd.add_argument("base_url")
@@ -178,7 +179,7 @@ def main() -> None:
     post_cmd.add_argument("--payloads", type=Path, help="also write the payload lines here")
     args = parser.parse_args()
     if args.command == "lxml":
-        result = count_elements(args.path)
+        result = count_elements(args.path, args.tag)
     else:
         if args.payloads:
             args.payloads.write_bytes(b"\n".join(build_bodies(args.path)) + b"\n")

@@ -23,6 +23,7 @@ from typing import Any
 import profiles
 import report
 import section_e2e
+import section_merchant
 import section_sandbox
 import section_tap
 import section_target
@@ -30,7 +31,7 @@ from measure import BenchError
 from section_target import Sandbox
 from workloads import BENCH, CATALOG, ROOT, Workloads, label
 
-SECTIONS = ("tap", "target", "e2e", "scaling", "sandbox")
+SECTIONS = ("tap", "target", "e2e", "scaling", "sandbox", "merchant")
 LARGE = 1_000_000
 
 
@@ -49,6 +50,8 @@ class Plan:
     sandbox_starts: int
     sandbox_patches: int
     profile_size: int
+    merchant_size: int = 50_000
+    merchant_check: int = 2_000
 
     def reps_for(self, size: int) -> int:
         return self.reps_large if size >= LARGE else self.reps
@@ -79,6 +82,8 @@ SMOKE = Plan(
     sandbox_starts=1,
     sandbox_patches=3,
     profile_size=300,
+    merchant_size=300,
+    merchant_check=300,
 )
 
 
@@ -140,6 +145,9 @@ def method(plan: Plan) -> list[str]:
         "(the target's default max_concurrency is 2), against the same sandbox in the same run.",
         "- End to end: `meltano run tap-erp-xml target-akeneo` with the repository's meltano.yml "
         "(environment dev), settings from environment variables, state isolated per run.",
+        "- Google Merchant: `bench/generate_merchant.py`, seed 7; the tap with `preset: "
+        "google-merchant`, then with plain fields and `stream_maps` expressions giving the same "
+        "records, then the bare loop over `item` elements; records/s = records / wall time.",
     ]
 
 
@@ -175,6 +183,8 @@ def commands(smoke: bool) -> list[str]:
         "meltano run tap-erp-xml target-akeneo",
         "akeneo-sandbox serve --host 127.0.0.1 --port <free> --db :memory: "
         "--catalog tests/data/acceptance/catalog.json",
+        "python bench/generate_merchant.py bench/out/merchant-<N>-seed7.xml --items <N>",
+        "tap-erp-xml --config bench/out/merchant-preset-<N>.json > /dev/null   # and -maps-",
     ]
 
 
@@ -206,6 +216,12 @@ def run_sections(bench: Bench, only: set[str], install: bool) -> dict[str, Any]:
             ],
             "target": [{"size": r["size"], "seconds": r["target_seconds"]} for r in target],
         }
+    if "merchant" in only:
+        size = plan.merchant_size
+        log(f"google-merchant preset vs stream_maps at {label(size)} items, {plan.reps} run(s)")
+        row = section_merchant.measure(work, size, plan.reps, plan.merchant_check)
+        log(f"  preset {row['vs_maps']:.2f}x stream_maps, {row['vs_lxml']:.2f}x bare lxml")
+        results["merchant"] = row
     if "sandbox" in only:
         assert bench.sandbox is not None
         log("sandbox start and PATCH latency")
@@ -268,12 +284,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     raw = out / "results.json"
     results["raw"] = str(raw.relative_to(ROOT) if raw.is_relative_to(ROOT) else raw)
-    results_path.write_text(
-        report.render(
-            results, [report.Check(**c) for c in results["checks"]], commands(plan.smoke)
-        ),
-        encoding="utf-8",
+    text = report.render(
+        results, [report.Check(**c) for c in results["checks"]], commands(plan.smoke)
     )
+    if only != set(SECTIONS) and not plan.smoke and results_path.exists():
+        # A run of some sections keeps the others' figures in RESULTS.md.
+        text = report.splice(results_path.read_text(encoding="utf-8"), text, only)
+    results_path.write_text(text, encoding="utf-8")
     raw.write_text(json.dumps(results, indent=2), encoding="utf-8")
     log(f"wrote {results_path}")
     print(json.dumps(_summary(results, results_path)))

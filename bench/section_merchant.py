@@ -1,0 +1,117 @@
+"""Google Merchant feed: the tap's `google-merchant` preset next to the same records made with
+`stream_maps` expressions (what a feed needed before the preset's `pattern` fields), and next
+to the bare lxml loop, all three back to back on the same file in each repetition."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from generate_merchant import ITEM_TAG, generate
+from measure import BenchError, run_process, summarise
+from workloads import BENCH, PYTHON, SEED, TAP, Workloads, emitted_records, label
+
+from tap_erp_xml import presets
+
+PRESET = "google-merchant"
+# The price split by hand, as a user would write it without the preset's pattern field.
+SPLIT = "{'amount': float(%s.split()[0]), 'currency': %s.split()[1]} if %s else None"
+METADATA = ("_sdc_source_file", "_sdc_source_line", "_sdc_modified_at")
+
+
+def feed(work: Workloads, size: int) -> Path:
+    """The generated feed of `size` items (made once)."""
+    path = work.out / f"merchant-{label(size)}-seed{SEED}.xml"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        generate(partial, size, SEED)
+        partial.rename(path)
+    return path
+
+
+def configs(work: Workloads, size: int) -> tuple[Path, Path]:
+    """Tap configs over the feed: the preset, and plain fields plus stream_maps."""
+    files = [str(feed(work, size))]
+    preset = {"files": files, "streams": [{"name": "merchant", "preset": PRESET}]}
+    base = presets.load(PRESET)
+    fields = {k: v for k, v in base["fields"].items() if k not in {"price", "sale_price"}}
+    fields.update(price_text="g:price", sale_price_text="g:sale_price")
+    stream = {k: base[k] for k in ("record_path", "namespaces", "key_properties")}
+    maps = {
+        "files": files,
+        "streams": [{"name": "merchant", **stream, "fields": fields}],
+        "stream_maps": {
+            "merchant": {
+                "price": SPLIT % (("price_text",) * 3),
+                "sale_price": SPLIT % (("sale_price_text",) * 3),
+                "price_text": None,
+                "sale_price_text": None,
+            }
+        },
+    }
+    paths = (
+        work.out / f"merchant-preset-{label(size)}.json",
+        work.out / f"merchant-maps-{label(size)}.json",
+    )
+    for path, config in zip(paths, (preset, maps), strict=True):
+        path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    return paths
+
+
+def _records(config: Path) -> list[dict[str, Any]]:
+    done = subprocess.run([str(TAP), "--config", str(config)], capture_output=True, check=False)
+    if done.returncode != 0:
+        raise BenchError(f"tap-erp-xml failed on {config}: {done.stderr[-500:]!r}")
+    lines = (json.loads(line) for line in done.stdout.splitlines() if b'"RECORD"' in line[:40])
+    return [{k: v for k, v in m["record"].items() if k not in METADATA} for m in lines]
+
+
+def same_records(work: Workloads, size: int) -> int:
+    """Both configurations give the same records (compared once, on a small feed)."""
+    preset, maps = configs(work, size)
+    with_preset, with_maps = _records(preset), _records(maps)
+    if with_preset != with_maps or len(with_preset) != size:
+        raise BenchError(f"the preset and the stream_maps configs differ on {size} items")
+    return size
+
+
+def measure_once(work: Workloads, size: int, rep: int) -> dict[str, Any]:
+    """One repetition: the bare loop, the preset, then stream_maps, on the same file."""
+    logs = work.out / "logs"
+    logs.mkdir(exist_ok=True)
+    preset, maps = configs(work, size)
+    bare = run_process(
+        [PYTHON, str(BENCH / "baselines.py"), "lxml", str(feed(work, size)), "--tag", ITEM_TAG],
+        log=logs / f"merchant-lxml-{label(size)}-{rep}.log",
+    )
+    runs = {}
+    for name, config in (("preset", preset), ("maps", maps)):
+        run = run_process(
+            [str(TAP), "--config", str(config)],
+            log=logs / f"merchant-{name}-{label(size)}-{rep}.log",
+        )
+        if emitted_records(run.stderr) != size:
+            raise BenchError(f"tap-erp-xml did not emit {size} records with {config}")
+        runs[name] = run
+    preset_rps, maps_rps = size / runs["preset"].wall, size / runs["maps"].wall
+    bare_eps = size / bare.wall
+    return {
+        "records": size,
+        "preset_rps": preset_rps,
+        "maps_rps": maps_rps,
+        "lxml_eps": bare_eps,
+        "preset_peak_mb": runs["preset"].peak_mb,
+        "maps_peak_mb": runs["maps"].peak_mb,
+        "vs_maps": preset_rps / maps_rps,
+        "vs_lxml": preset_rps / bare_eps,
+    }
+
+
+def measure(work: Workloads, size: int, reps: int, check_size: int) -> dict[str, Any]:
+    """Median figures of `reps` repetitions at `size` items, after checking the records."""
+    checked = same_records(work, check_size)
+    row = summarise(size, [measure_once(work, size, rep) for rep in range(reps)])
+    row["records_compared"] = checked
+    return row
