@@ -443,7 +443,7 @@ def splice(previous: str, partial: str, sections: set[str]) -> str:
     new = blocks(partial)
     measured = next(line for line in partial.splitlines() if line.startswith("Measured "))
     tables = [
-        f"{b}\n\n{measured} (a run of these sections only)\n"
+        f"{b.rstrip()}\n\n{measured} (a run of these sections only)\n"
         for b in new[1:]
         if not b.startswith(GENERIC_BLOCKS)
     ]
