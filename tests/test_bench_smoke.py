@@ -97,3 +97,15 @@ def test_results_file_has_every_section_and_a_verdict_per_target(
     for check in summary["checks"]:
         assert f"| {check['what']} |" in text
         assert ("PASS" if check["passed"] else "MISS") in text
+
+
+def test_merchant_section_compares_the_preset_with_stream_maps(
+    smoke: tuple[dict[str, Any], Path],
+) -> None:
+    summary, _ = smoke
+    row = summary["merchant"]
+    assert row["records"] == row["size"] == row["records_compared"] == 300
+    assert row["preset_rps"] > 0
+    assert row["maps_rps"] > 0
+    assert row["vs_maps"] == pytest.approx(row["preset_rps"] / row["maps_rps"], rel=0.5)
+    assert {c["section"] for c in summary["checks"]} >= {"merchant"}
