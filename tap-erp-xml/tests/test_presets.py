@@ -13,7 +13,7 @@ from tap_erp_xml import presets
 from tap_erp_xml.errors import ConfigError
 from tap_erp_xml.settings import parse_settings
 from tap_erp_xml.testing import CliRun, run_cli
-from tests.support import ROOT
+from tests.support import ROOT, SAMPLES
 
 FORMATS = ROOT / "tests" / "data" / "formats"
 METADATA = ("_sdc_source_file", "_sdc_source_line", "_sdc_modified_at")
@@ -230,3 +230,46 @@ def test_preset_mistakes_are_one_line_errors(stream: dict[str, Any], message: st
         parse_settings({"files": ["x.xml"], "streams": [{"name": "s", **stream}]})
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "category", "feature", "expected"),
+    [
+        ("en", "Samsung Galaxy S7 SM-G930F Single SIM 4G 32GB Black", "smartphones",
+         "Display diagonal", {"value": "5.1", "presentation": '12.9 cm (5.1")', "unit": '"'}),
+        ("de", "Samsung Galaxy S7 SM-G930F Single SIM 4G 32GB Schwarz", "Smartphones",
+         "Bildschirmdiagonale",
+         {"value": "5.1", "presentation": "12,9 cm (5.1 Zoll)", "unit": "Zoll"}),
+        ("fr", None, None, None, None),
+    ],
+)  # fmt: skip
+def test_icecat_in_each_language(
+    tmp_path: Path,
+    language: str,
+    title: str | None,
+    category: str | None,
+    feature: str | None,
+    expected: dict[str, Any] | None,
+) -> None:
+    sample = SAMPLES / f"icecat_8806088281285_{language}.xml"
+    [product] = records(run_preset(tmp_path, sample, {"preset": "icecat"}))
+    features = product.pop("features")
+    assert len(features) == 139
+    assert {k: product[k] for k in ("icecat_id", "mpn", "name", "brand", "ean", "eans")} == {
+        "icecat_id": "31040076",
+        "mpn": "SM-G930FZKAPHN",
+        "name": "SM-G930F",
+        "brand": "Samsung",
+        "ean": "8806088281285",
+        "eans": ["8806088281285"],
+    }
+    assert product["release_date"] == "2016-02-22"
+    assert (product["product_family"], product["series"]) == ("Galaxy", "S7")
+    assert product["images"][0].startswith("http://images.icecat.biz/img/gallery/")
+    if title is not None:
+        assert product["title"] == title
+        assert product["category"] == category
+        assert features[feature] == expected
+    else:  # French: the same product, its own words
+        assert product["title"].startswith("Samsung Galaxy S7 SM-G930F")
+        assert all(set(v) == {"value", "presentation", "unit"} for v in features.values())
