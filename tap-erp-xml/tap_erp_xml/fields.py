@@ -43,7 +43,6 @@ from typing import Any
 
 from tap_erp_xml.convert import boolean_table, date_converter, scalar_schema
 from tap_erp_xml.errors import ConversionFailure, PatternMismatch
-from tap_erp_xml.paths import tag_matches
 from tap_erp_xml.reader import Element
 from tap_erp_xml.settings import FieldSpec
 
@@ -97,7 +96,6 @@ class _Code:
         self._numbers = itertools.count()
         self._failure = self.const(ConversionFailure)
         self._errors = self.const((ValueError, KeyError, OverflowError))
-        self._tag_matches = self.const(tag_matches)
 
     def const(self, value: Any) -> str:
         """The name under which the generated code sees ``value``."""
@@ -115,16 +113,19 @@ class _Code:
     def record(self, specs: tuple[FieldSpec, ...], node: str, label: str) -> tuple[list[str], str]:
         """Lines reading ``specs`` on element ``node``, and the expression of the object.
 
-        Fields whose path starts with a plain tag are served by one loop over the children;
-        the others (``.``, ``@attr``, wildcards) are read on ``node`` after it.
+        Fields whose path starts with a plain tag or ``*:local`` are served by one loop over
+        the children (plain tags in one ``if``/``elif`` chain, ``*:local`` steps in a second
+        one on the child's local name, so a child can serve both); the others (``.``,
+        ``@attr``, ``*``) are read on ``node`` after it.
         """
         variables = [self.fresh("f") for _ in specs]
         lines = [
             f"{var} = {'[]' if _always_list(s) else 'None'}"
             for var, s in zip(variables, specs, strict=True)
         ]
-        child, tag = self.fresh("c"), self.fresh("t")
+        child, tag, local = self.fresh("c"), self.fresh("t"), self.fresh("l")
         branches: dict[str, list[str]] = {}
+        by_local: dict[str, list[str]] = {}
         after: list[str] = []
         for spec, var in zip(specs, variables, strict=True):
             name = label + spec.name
@@ -133,13 +134,24 @@ class _Code:
             if steps and "*" not in steps[0]:
                 work = self.matches(spec, var, child, steps[1:], name, single=False)
                 branches.setdefault(steps[0], []).extend([comment, *work])
+            elif steps and steps[0].startswith("{*}"):
+                work = self.matches(spec, var, child, steps[1:], name, single=False)
+                by_local.setdefault(steps[0][3:], []).extend([comment, *work])
             else:
                 after += [comment, *self.matches(spec, var, node, steps, name, single=not steps)]
-        if branches:
+        if branches or by_local:
             lines += [f"for {child} in {node}:", f"    {tag} = {child}.tag"]
             keyword = "if"
             for step, work in branches.items():
                 lines += [f"    {keyword} {tag} == {self.const(step)}:", *_indent(work, 2)]
+                keyword = "elif"
+            if by_local:  # (a tag that is not a str is an unexpanded entity reference)
+                lines.append(
+                    f'    {local} = {tag}.rpartition("}}")[2] if {tag}.__class__ is str else None'
+                )
+                keyword = "if"
+            for local_name, work in by_local.items():
+                lines += [f"    {keyword} {local} == {self.const(local_name)}:", *_indent(work, 2)]
                 keyword = "elif"
         items = ", ".join(
             f"{self.const(s.name)}: {v}" for s, v in zip(specs, variables, strict=True)
@@ -179,8 +191,12 @@ class _Code:
 
     def tag_test(self, step: str, node: str) -> str:
         """Condition: ``node`` matches one path step (a tag, ``*`` or ``{*}local``)."""
-        if "*" in step:
-            return f"{self._tag_matches}({self.const(step)}, {node}.tag)"
+        # (a tag that is not a str is an unexpanded entity reference: no step matches it)
+        if step == "*":
+            return f"{node}.tag.__class__ is str"
+        if step.startswith("{*}"):
+            local = self.const(step[3:])
+            return f'({node}.tag.__class__ is str and {node}.tag.rpartition("}}")[2] == {local})'
         return f"{node}.tag == {self.const(step)}"
 
     def at_node(

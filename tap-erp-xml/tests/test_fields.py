@@ -339,3 +339,22 @@ def test_the_stream_s_null_values_and_a_field_matching_nothing_through_the_cli(
                for w in warnings)  # fmt: skip
     assert sum('b.xml: field "day"' in w for w in warnings) == 1
     assert not [w for w in warnings if 'field "sku"' in w]
+
+
+def test_any_namespace_steps_share_the_children_loop_with_plain_tags() -> None:
+    fields = {
+        "exact": "p:A/@k",
+        "any": "*:A/@k",
+        "deeper": {"path": "*:A/*:B", "type": "array"},
+        "plain": {"path": "*:Plain", "type": "integer"},
+    }
+    specs = parse_fields(fields, NS, "streams[0].fields")
+    compiled = compile_fields(specs)
+    xml = '<r xmlns:p="urn:test"><p:A k="one"><p:B>b1</p:B><B>b2</B></p:A><Plain>3</Plain></r>'
+    assert compiled.extract(etree.fromstring(xml)) == {
+        "exact": "one",
+        "any": "one",
+        "deeper": ["b1", "b2"],
+        "plain": 3,
+    }
+    assert "tag_matches" not in compiled.source  # matched inline, no call per child
