@@ -217,7 +217,7 @@ def test_every_preset_is_valid_and_documented() -> None:
 @pytest.mark.parametrize(
     ("stream", "message"),
     [
-        ({"preset": "sap"}, "streams[0].preset: 'sap' is not one of ['google-merchant'"),
+        ({"preset": "sap"}, "streams[0].preset: 'sap' is not one of ['bmecat-1.2', 'bmecat-2005'"),
         ({}, "streams[0]: 'record_path' is a required property (or give a preset)"),
         ({"preset": "sap-matmas", "fields": {"plants": {"path": "E1MARCM", "type": "objekt"}}},
          "streams[0].fields.plants.type: 'objekt' is not one of"),
@@ -273,3 +273,98 @@ def test_icecat_in_each_language(
     else:  # French: the same product, its own words
         assert product["title"].startswith("Samsung Galaxy S7 SM-G930F")
         assert all(set(v) == {"value", "presentation", "unit"} for v in features.values())
+
+
+def test_bmecat_12(tmp_path: Path) -> None:
+    sample = SAMPLES / "bmecat12_kstools_crossbase.xml"
+    [article] = records(run_preset(tmp_path, sample, {"preset": "bmecat-1.2"}))
+    assert article.pop("description_long").startswith('<ul><li class="liste">ideale')
+    features, mime, references = (
+        article.pop("features"),
+        article.pop("mime"),
+        article.pop("references"),
+    )
+    assert article == {
+        "supplier_aid": "100.1180",
+        "description_short": "RDKS / TPMS Werkzeug-Satz für Reifendruck-Kontrollsysteme, 13-tlg.",
+        "ean": "4042146228586",
+        "manufacturer_name": "KS Tools",
+        "manufacturer_pid": "100.1180",
+        "manufacturer_type_description": None,
+        "keywords": ["Automobilwerkzeuge", "Autowerkstatt", "KFZ", "KFZ-Werkzeuge", "Räder",
+                     "Reifen"],
+        "delivery_time": 3.0,
+        "order_unit": "C62",
+        "content_unit": "C62",
+        "units_per_order_unit": 1.0,
+        "price_quantity": 1.0,
+        "quantity_min": None,
+        "prices": [{"type": "udp_dummy", "amount": 255.97, "currency": "EUR", "tax": 0.19,
+                    "lower_bound": None}],
+        "classification_system": "udf_CMP-1.0",
+        "classification_class": None,
+    }  # fmt: skip
+    assert len(features) == 9
+    assert features["Breite B"] == {"value": "188.0", "unit": "mm"}
+    assert features["Gewicht in g"] == {"value": "2200", "unit": "g"}
+    assert len(mime) == 9
+    assert mime[0] == {
+        "type": "image/jpeg",
+        "source": "FOT_PRO_ALG_AUTO_100.1180.1_SALL_AING_V1.jpg",
+        "description": "Medienelementstruktur",
+        "purpose": "detail",
+    }
+    assert references[0] == {"type": "consists_of", "to": "150.2022", "quantity": 1.0}
+
+
+def test_bmecat_2005_with_the_ontology_features_replaced(tmp_path: Path) -> None:
+    sample = SAMPLES / "bmecat2005_weidmueller_1020000000.xml"
+    # Weidmüller writes BMEcat 2005 with the ontology extension: feature names in FTEMPLATE.
+    features = {
+        "path": "*:PRODUCT_FEATURES/*:FEATURE",
+        "key": "*:FTEMPLATE/*:FT_NAME",
+        "fields": {"value": "*:FVALUE", "unit": "*:FUNIT"},
+    }
+    stream = {"preset": "bmecat-2005", "fields": {"features": features}}
+    [product] = records(run_preset(tmp_path, sample, stream))
+    got_features, references = product.pop("features"), product.pop("references")
+    assert product == {
+        "supplier_pid": "1020000000",
+        "description_short": "Durchgangs-Reihenklemme",
+        "description_long": (
+            "Durchgangs-Reihenklemme, Schraubanschluss, 2.5 mm&sup2;, 800 V, 24 A, dunkelbeige"
+        ),
+        "ean": "4008190099633",
+        "international_pids": [],
+        "manufacturer_name": "Weidmueller Group",
+        "manufacturer_pid": "1020000000",
+        "manufacturer_type_description": "WDU 2.5",
+        "keywords": ["Anschlussbaustein", "Leitungsverbinder", "Durchgangsreihenklemme",
+                     "Durchgangsklemme", "Durchgangs-Reihenklemme", "Feed-through terminal block"],
+        "delivery_time": None,
+        "order_unit": "C62",
+        "content_unit": "C62",
+        "units_per_order_unit": None,
+        "price_quantity": None,
+        "quantity_min": None,
+        "prices": [{"type": "net_customer", "amount": None, "currency": None, "tax": None,
+                    "lower_bound": 100.0}],
+        "classification_system": "ECLASS-9.0",
+        "classification_class": "27141120",
+        "mime": [{"type": "url", "source": (
+            "http://catalog.weidmueller.com/cgi-bin/cm_syb.exe?Startup=externalAccess&UserID="
+            "webuser&Password=webuser&UserLang=en&CatalogStyle=pure&Caller=web&ObjectID=1020000000"
+        ), "description": "Deeplink", "purpose": "data_sheet"}],
+    }  # fmt: skip
+    assert got_features["Nettogewicht"] == {"value": "0.00751", "unit": None}
+    assert len(got_features) == 10
+    assert len(references) == 28
+    assert references[0] == {"type": "accessories", "to": "1053660000", "quantity": None}
+
+
+def test_bmecat_2005_plain_features_need_fname(tmp_path: Path, write_config: Any) -> None:
+    sample = SAMPLES / "bmecat2005_weidmueller_1020000000.xml"
+    config = {"files": [str(sample)], "streams": [{"name": "p", "preset": "bmecat-2005"}]}
+    run = run_cli(["--config", str(write_config(config))], tmp_path)
+    assert run.returncode == 1
+    assert 'field "features": cannot convert "*:FNAME" to an object keyed by *:FNAME' in run.stderr
