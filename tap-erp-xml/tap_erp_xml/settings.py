@@ -177,8 +177,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         required=True,
         description=(
             "Stream definitions: which elements are records and how to read them. Each has "
-            "`name`, `record_path`, and optionally `namespaces`, `key_properties`, "
-            "`replication_key`, `fields`, `files` and `encoding` (see the README)."
+            "`name`, `record_path` (or a `preset`), and optionally `namespaces`, "
+            "`key_properties`, `replication_key`, `fields`, `null_values`, `files` and "
+            "`encoding` (see the README)."
         ),
     ),
     th.Property(
