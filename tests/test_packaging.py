@@ -80,6 +80,10 @@ def test_wheel_and_sdist_carry_the_licence_and_metadata_upload_tools_accept(
     # Metadata 2.5 is refused by twine < 6.1 and by many mirrors; 2.4 is widely accepted.
     assert metadata.splitlines()[0] == b"Metadata-Version: 2.4"
     assert b"Project-URL: Repository, " in metadata
+    if name == "tap-erp-xml":  # the presets are package data
+        presets = ROOT / "tap-erp-xml" / "tap_erp_xml" / "presets"
+        for preset in presets.glob("*.json"):
+            assert f"tap_erp_xml/presets/{preset.name}" in files
 
 
 def _hub_file_installing_from(wheel: Path, name: str, dest: Path) -> Path:
