@@ -26,8 +26,8 @@ class ValueConversionError(TapErpXmlError):
 class ConversionFailure(ValueError):  # noqa: N818 - internal signal, not user-facing
     """Raised by converters; the stream adds file and line and re-raises as user error."""
 
-    def __init__(self, field: str, raw: str, type_name: str) -> None:
-        super().__init__(f'field "{field}": cannot convert "{raw}" to {type_name}')
+    def __init__(self, field: str, raw: str, type_name: str, message: str | None = None) -> None:
+        super().__init__(message or f'field "{field}": cannot convert "{raw}" to {type_name}')
         self.field = field
         self.raw = raw
         self.type_name = type_name
@@ -37,5 +37,5 @@ class PatternMismatch(ConversionFailure):
     """A field's text does not match its ``pattern``: an invalid value like any other."""
 
     def __init__(self, field: str, pattern: str, raw: str) -> None:
-        super().__init__(field, raw, f"the pattern {pattern!r}")
-        self.args = (f'field "{field}": "{raw}" does not match the pattern {pattern!r}',)
+        message = f'field "{field}": "{raw}" does not match the pattern {pattern!r}'
+        super().__init__(field, raw, "the pattern", message)
