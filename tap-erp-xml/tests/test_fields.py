@@ -358,3 +358,36 @@ def test_any_namespace_steps_share_the_children_loop_with_plain_tags() -> None:
         "plain": 3,
     }
     assert "tag_matches" not in compiled.source  # matched inline, no call per child
+
+
+@pytest.mark.parametrize("policy", ["skip", "fail"])
+def test_a_value_not_matching_its_pattern_follows_on_invalid_value(
+    tmp_path: Path, write_config: Any, policy: str
+) -> None:
+    (tmp_path / "a.xml").write_text(
+        "<Export><Product><SKU>1</SKU><Price>5.00 EUR</Price></Product>"
+        "<Product><SKU>2</SKU><Price>free</Price></Product></Export>"
+    )
+    price = {
+        "path": "Price",
+        "pattern": PRICE,
+        "fields": {"amount": {"type": "number"}, "currency": {}},
+    }
+    config = {
+        "files": ["a.xml"],
+        "base_dir": str(tmp_path),
+        "on_invalid_value": policy,
+        "streams": [product_stream(fields={"sku": "SKU", "price": price})],
+    }
+    run = run_cli(["--config", str(write_config(config))], tmp_path)
+    message = f'a.xml:1: field "price": "free" does not match the pattern {PRICE!r}'
+    assert message in run.stderr
+    # the record before the bad value is emitted either way (fail stops the run after it)
+    assert [(r["sku"], r["price"]) for r in run.messages.records] == [
+        ("1", {"amount": 5.0, "currency": "EUR"})
+    ]
+    if policy == "skip":
+        assert run.returncode == 0
+        assert "1 skipped (invalid values)" in run.stderr
+    else:
+        assert run.returncode == 1
