@@ -29,7 +29,11 @@ The generated function, for ``sku: SKU`` and ``name: {path: Name, key: "@lang"}`
 Rules: a scalar is the first match with a value (text content, descendants included, or
 the attribute), stripped, ``None`` when absent or empty; an array collects every match
 (``[]`` once its container exists; always for one-step paths); ``key`` makes an object of
-one entry per match; ``fields`` make an object (or array items) read on the matched element.
+one entry per match (its value at ``value``, else the element itself); ``fields`` make an
+object (or array items) read on the matched element. ``null_values`` turn texts into None
+before conversion; ``pattern`` (compiled once, in settings.py) splits a text into its named
+groups (or keeps its first group); ``join`` collects the texts of every match and joins them
+after the children's loop.
 Only generated identifiers appear in the source: tags, names and converters from the
 configuration are passed in as constants (``K0``, ``K1``, ...).
 """
