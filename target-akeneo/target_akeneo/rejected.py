@@ -55,9 +55,10 @@ class RejectedStore:
     """The `rejected` table of the state store, scoped to one PIM and endpoint.
 
     Used from the main thread only (the upserter's accounting); its own connection to the
-    same file as `SentHashCache`, so each class keeps to its own table. Every change is
-    committed at once (it never holds the file's write lock), and only rows known to exist
-    are deleted, so confirming products costs no write while nothing is pending.
+    same file as `SentHashCache`, so each class keeps to its own table. Rows to keep are
+    written together at `flush` (the upserter flushes after each chunk's outcomes) and every
+    write is committed at once, so it never holds the file's write lock; only rows known to
+    exist are deleted, so confirming products costs no write while nothing is pending.
     """
 
     def __init__(self, path: Path, base_url: str, endpoint: str) -> None:
@@ -66,6 +67,7 @@ class RejectedStore:
         self._db.execute(_TABLE)
         self._db.commit()
         self._scope = (base_url, endpoint)
+        self._unwritten: dict[tuple[str, str], tuple[str, str, str]] = {}
         self._keys = set(
             self._db.execute(
                 "SELECT stream, identifier FROM rejected WHERE base_url = ? AND endpoint = ?",
@@ -77,31 +79,16 @@ class RejectedStore:
         self, stream: str, identifier: str | None, record: Mapping[str, Any], reason: str
     ) -> None:
         """Remember the newest rejected record of a product (the first rejection time stays)."""
-        now, key = _now(), record_key(identifier, record)
-        self._keys.add((stream, key))
-        self._db.execute(
-            "INSERT INTO rejected (base_url, endpoint, stream, identifier, record,"
-            " first_rejected, last_rejected, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (base_url, endpoint, stream, identifier) DO UPDATE SET"
-            " record = excluded.record, last_rejected = excluded.last_rejected,"
-            " reason = excluded.reason",
-            (
-                *self._scope,
-                stream,
-                key,
-                dumps(dict(record)),
-                now,
-                now,
-                reason,
-            ),
-        )
-        self._db.commit()
+        key = (stream, record_key(identifier, record))
+        self._keys.add(key)
+        self._unwritten[key] = (dumps(dict(record)), _now(), reason)
 
     def resolve(self, stream: str, identifiers: Iterable[str]) -> None:
         """The PIM has these products (or a newer record superseded them): forget them."""
         gone = [(stream, key) for key in identifiers if (stream, key) in self._keys]
         if not gone:
             return
+        self.flush()
         self._keys.difference_update(gone)
         self._db.executemany(
             "DELETE FROM rejected WHERE base_url = ? AND endpoint = ? AND stream = ?"
@@ -143,10 +130,25 @@ class RejectedStore:
         return int(total)
 
     def flush(self) -> None:
+        """Write the rows kept since the last flush, in one transaction."""
+        if not self._unwritten:
+            return
+        self._db.executemany(
+            "INSERT INTO rejected (base_url, endpoint, stream, identifier, record,"
+            " first_rejected, last_rejected, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (base_url, endpoint, stream, identifier) DO UPDATE SET"
+            " record = excluded.record, last_rejected = excluded.last_rejected,"
+            " reason = excluded.reason",
+            [
+                (*self._scope, stream, key, record, now, now, reason)
+                for (stream, key), (record, now, reason) in self._unwritten.items()
+            ],
+        )
         self._db.commit()
+        self._unwritten = {}
 
     def close(self) -> None:
-        self._db.commit()
+        self.flush()
         self._db.close()
 
 

@@ -196,6 +196,8 @@ class Upserter:
                     payload=None,
                 )
             )
+        if batch.unmappable and self._rejected is not None:
+            self._rejected.flush()
         if batch.products:
             self._send(mapping, batch)
         if self._unavailable:
@@ -323,6 +325,7 @@ class Upserter:
         if self._rejected is not None:
             for stream, identifiers in confirmed.items():
                 self._rejected.resolve(stream, identifiers)
+            self._rejected.flush()
         for (stream, status), count in counts.items():
             self._report.add(stream, status, count)
 
