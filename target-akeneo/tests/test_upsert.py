@@ -15,7 +15,7 @@ import pytest
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
 from target_akeneo.client import ClientCounters, LineResult
 from target_akeneo.errors import PimUnavailableError
-from target_akeneo.mapping import CompiledMapping, Source, StreamMapping
+from target_akeneo.mapping import CompiledMapping, parse_mapping
 from target_akeneo.report import JsonLinesWriter, RunReport
 from target_akeneo.structure import PimStructure
 from target_akeneo.upsert import Batch, Unmappable, Upserter, UpsertOptions
@@ -46,7 +46,7 @@ MAPPING = CompiledMapping(
     "products",
     lambda record: ("", {}),
     (),
-    StreamMapping("products", "test", Source(field="sku"), None, None, None, ()),
+    parse_mapping({"products": {"identifier": "sku"}}, "mapping.yml")["products"],
 )
 
 
