@@ -111,8 +111,17 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
     streams = parse_mapping(settings.mapping, settings.mapping_source)
     client.authenticate()
     structure = load_structure(client, attribute_codes(streams), family_codes(streams))
-    validate_mapping(streams, structure, create_options=settings.create_missing_options)
-    categories = CategoryCheck.at_start(client, streams)
+    problems: list[str] = []
+    try:
+        validate_mapping(streams, structure, create_options=settings.create_missing_options)
+    except MappingError as exc:
+        problems.extend(exc.messages)
+    try:
+        categories = CategoryCheck.at_start(client, streams)
+    except MappingError as exc:  # reported with the structure's problems, all at once
+        problems.extend(exc.messages)
+    if problems:
+        raise MappingError(*problems)
     mappings = {name: compile_mapping(m, structure) for name, m in streams.items()}
     cache_file = None
     if not settings.dry_run or settings.skip_unchanged:

@@ -8,7 +8,9 @@ Its collaborators are passed in; it builds no client, file or cache of its own.
 
 Stages to come attach here: a pre-send step beside `_create_missing_options` (media
 uploads), a lane per kind of line in the dispatcher (models before their variants), and
-the state store behind `ConfirmedPayloads` (rejected products to retry, value hashes).
+more of the state store behind `ConfirmedPayloads` (value hashes). Rejected products are
+kept in the `RejectedStore` and come back, held until their stream's first batch, through
+`retry`.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ dead-letter files, and the list of what is pending."""
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import sqlite3
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 
 import requests
 
+from target_akeneo.report import RunFileWriter
 from target_akeneo.testing import (
     ACCEPTANCE_RECORDS,
     acceptance_mapping,
@@ -177,3 +179,17 @@ def test_unmappable_record_is_kept_and_retried_with_the_current_mapping(
     assert run.returncode == 0, run.stderr
     assert (run.report["retried"], run.report["created"]) == (1, 1)
     assert fresh_sandbox.get_product("SKU-100235") is not None
+
+
+def test_run_files_are_named_for_the_run_and_never_reused(tmp_path: Path) -> None:
+    started = datetime.datetime(2026, 12, 1, 23, 0, tzinfo=datetime.UTC)
+    first, second = (RunFileWriter(tmp_path / "dead-letter.jsonl", started) for _ in range(2))
+    first.write({"n": 1})
+    second.write({"n": 2})
+    first.close()
+    second.close()
+    assert [p.name for p in sorted(tmp_path.iterdir())] == [
+        "dead-letter-20261201T230000Z-2.jsonl",
+        "dead-letter-20261201T230000Z.jsonl",
+    ]
+    assert first.path.read_text(encoding="utf-8") == '{"n": 1}\n'

@@ -214,3 +214,20 @@ def test_known_categories_cost_one_search_and_are_sent(fresh_sandbox: Any, tmp_p
     assert run.returncode == 0, run.stderr
     assert category_searches(fresh_sandbox.stats()) == 1
     assert fresh_sandbox.get_product("SKU-100234")["categories"] == ["shoes_running", "summer_2026"]
+
+
+def test_category_and_structure_problems_are_reported_together(
+    fresh_sandbox: Any, tmp_path: Path
+) -> None:
+    text = (GPC_MAPPING % "gpc_999").replace("{value: shoes}", "{value: shoez}")
+    config = sandbox_config(fresh_sandbox, tmp_path, mapping_file=mapping_file(tmp_path, text))
+
+    run = run_target(config, lines(gpc_schema(), gpc_records()), tmp_path)
+
+    assert run.returncode == 1
+    found = [line.rsplit(" | ", 1)[1].split(": ", 1)[1] for line in errors(run.stderr)]
+    assert found == [
+        "products.family: family 'shoez' does not exist in the PIM",
+        "products.categories: category 'gpc_999' does not exist in the PIM",
+    ]
+    assert product_calls(fresh_sandbox.stats()) == 0
