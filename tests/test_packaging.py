@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from akeneo_sandbox.testing import SandboxProcess
+from tests.sftp_server import SftpServer
 from tests.support import ACCEPTANCE, MELTANO, base_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,8 +171,10 @@ def test_new_meltano_user_adds_both_plugins_from_their_definitions(
 
 @pytest.mark.slow
 @pytest.mark.e2e
-def test_s3_settings_work_from_the_wheel_meltano_installed(released: Path, tmp_path: Path) -> None:
-    """The extras in the Hub's `pip_url` make the advertised `s3.*` settings work."""
+def test_s3_and_sftp_settings_work_from_the_wheel_meltano_installed(
+    released: Path, tmp_path: Path
+) -> None:
+    """The extras in the Hub's `pip_url` make the advertised `s3.*` and `sftp.*` settings work."""
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -190,16 +193,19 @@ def test_s3_settings_work_from_the_wheel_meltano_installed(released: Path, tmp_p
         assert result.returncode == 0, (args, result.stdout[-3000:], result.stderr[-3000:])
         return result
 
+    def skus(result: subprocess.CompletedProcess[str]) -> list[str]:
+        lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+        return [m["record"]["sku"] for m in lines if m["type"] == "RECORD"]
+
     (tmp_path / "shop").mkdir()
     meltano("init", "--no-usage-stats", ".")
     wheel = next(released.glob("tap_erp_xml-*.whl"))
-    meltano(
-        "add",
-        "extractors",
-        "tap-erp-xml",
-        "--from-ref",
-        str(_hub_file_installing_from(wheel, "tap-erp-xml", tmp_path)),
-    )
+    ref = _hub_file_installing_from(wheel, "tap-erp-xml", tmp_path)
+    meltano("add", "extractors", "tap-erp-xml", "--from-ref", str(ref))
+    tap_config = json.loads((ACCEPTANCE / "tap-config.json").read_text(encoding="utf-8"))
+    meltano("config", "set", "tap-erp-xml", "streams", json.dumps(tap_config["streams"]))
+    every_sku = ["SKU-100234", "SKU-100235", "SKU-100236", "SKU-100237"]
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -211,20 +217,30 @@ def test_s3_settings_work_from_the_wheel_meltano_installed(released: Path, tmp_p
         )  # fmt: skip
         s3.create_bucket(Bucket="erp")
         s3.upload_file(str(ACCEPTANCE / "erp-products.xml"), "erp", "out/products.xml")
-        tap_config = json.loads((ACCEPTANCE / "tap-config.json").read_text(encoding="utf-8"))
         for setting, value in {
             "files": json.dumps(["s3://erp/out/*.xml"]),
-            "streams": json.dumps(tap_config["streams"]),
             "s3.endpoint_url": endpoint,
             "s3.region": "us-east-1",
             "s3.aws_access_key_id": "AKIAWHEELTEST0000000",
             "s3.aws_secret_access_key": "wheel-test-secret",
         }.items():
             meltano("config", "set", "tap-erp-xml", setting, value)
-        result = meltano("invoke", "tap-erp-xml")
+        from_s3 = meltano("invoke", "tap-erp-xml")
     finally:
         server.stop()
-    messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    skus = [m["record"]["sku"] for m in messages if m["type"] == "RECORD"]
-    assert skus == ["SKU-100234", "SKU-100235", "SKU-100236", "SKU-100237"]
-    assert "wheel-test-secret" not in result.stdout + result.stderr
+    assert skus(from_s3) == every_sku
+    assert "wheel-test-secret" not in from_s3.stdout + from_s3.stderr
+
+    root = tmp_path / "sftp-root"
+    (root / "out").mkdir(parents=True)
+    shutil.copy(ACCEPTANCE / "erp-products.xml", root / "out" / "products.xml")
+    with SftpServer(root, "erp", "sftp-wheel-secret") as sftp:
+        for setting, value in {
+            "files": json.dumps([f"sftp://127.0.0.1:{sftp.port}/out/*.xml"]),
+            "sftp.username": "erp",
+            "sftp.password": "sftp-wheel-secret",
+        }.items():
+            meltano("config", "set", "tap-erp-xml", setting, value)
+        from_sftp = meltano("invoke", "tap-erp-xml")
+    assert skus(from_sftp) == every_sku
+    assert "sftp-wheel-secret" not in from_sftp.stdout + from_sftp.stderr
