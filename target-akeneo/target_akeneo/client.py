@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import encode_multipart_formdata
 from urllib3.exceptions import NewConnectionError
 
 from target_akeneo.errors import ApiError, AuthenticationError, PimConnectionError
@@ -506,6 +507,47 @@ class AkeneoClient:
             self._option_calls.append(now + wait)
         if wait > 0:
             self._sleep(wait)
+
+    def upload_media_file(
+        self,
+        identifier: str,
+        attribute: str,
+        locale: str | None,
+        scope: str | None,
+        filename: str,
+        content: bytes,
+    ) -> tuple[str | None, str]:
+        """Upload a file as a product's value: (media code, "") or (None, Akeneo's message).
+
+        The `product` part names the product by identifier, also for products written
+        through /products-uuid: that is what Akeneo looks up (akeneo/api-php-client
+        issue 298).
+        """
+        product = json.dumps(
+            {"identifier": identifier, "attribute": attribute, "locale": locale, "scope": scope}
+        )
+        body, content_type = encode_multipart_formdata(
+            {"product": product, "file": (filename, content)}
+        )
+        response = self.request(
+            "POST",
+            f"{API_PREFIX}/media-files",
+            data=body,
+            headers={"Content-Type": content_type},
+        )
+        if response.status_code != 201:
+            errors = ""
+            try:
+                listed = response.json().get("errors") or []
+                errors = "; ".join(str(e.get("message", "")) for e in listed if isinstance(e, dict))
+            except (ValueError, AttributeError):
+                pass
+            message = _message_of(response)
+            return None, f"HTTP {response.status_code}: {message}" + (
+                f" {errors}" if errors else ""
+            )
+        location = response.headers.get("Location", "")
+        return location.split("/media-files/", 1)[-1], ""
 
     def close(self) -> None:
         self.session.close()

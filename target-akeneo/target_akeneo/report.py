@@ -14,6 +14,8 @@ from typing import IO, Any
 from target_akeneo.client import ClientCounters
 
 OUTCOMES = ("received", "created", "updated", "unchanged", "rejected", "planned")
+# Media values are counted apart from products: a product can land while its image fails.
+MEDIA_OUTCOMES = ("media_uploaded", "media_unchanged", "media_failed")
 
 
 def _json_default(value: Any) -> Any:
@@ -53,6 +55,7 @@ class RunReport:
         report: dict[str, Any] = {outcome: self.total(outcome) for outcome in OUTCOMES}
         if not dry_run:
             report.pop("planned")
+        report.update({outcome: self.total(outcome) for outcome in MEDIA_OUTCOMES})
         report.update(
             requests=counters.requests,
             product_requests=counters.product_requests,

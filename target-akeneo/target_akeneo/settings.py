@@ -21,6 +21,7 @@ import yaml
 from singer_sdk import typing as th
 
 from target_akeneo.errors import SettingsError
+from target_akeneo.fetch import SourcePolicy
 
 DEFAULT_STATE_DIR = ".target-akeneo"
 
@@ -181,6 +182,42 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=30,
         description="Longest retry delay in seconds (a longer Retry-After is still honoured).",
     ),
+    th.Property(
+        "media_sources",
+        th.ArrayType(th.StringType),
+        default=[],
+        description="What image and file values may be fetched from: http(s) URL prefixes "
+        "(`https://img.example.com/products/`), host names (https), base folders (`/srv/img`, "
+        "`./images`) and fsspec URL prefixes (`s3://bucket/images/`). A listed host may be a "
+        "private address. Empty: https to public addresses only, no local paths.",
+    ),
+    _int(
+        "media_max_mb",
+        1,
+        1000,
+        default=20,
+        description="Largest media file fetched, in MB (also the attribute's own limit); "
+        "a longer download is cut off.",
+    ),
+    _int(
+        "media_concurrency",
+        1,
+        16,
+        default=4,
+        description="Media files fetched at once (uploads still count in `max_concurrency`).",
+    ),
+    _seconds(
+        "media_connect_timeout",
+        default=5,
+        positive=True,
+        description="Seconds to wait for a media server to accept the connection.",
+    ),
+    _seconds(
+        "media_read_timeout",
+        default=30,
+        positive=True,
+        description="Seconds to wait for each part of a media server's answer.",
+    ),
     _bool(
         "validate_records",
         default=False,
@@ -226,6 +263,11 @@ class Settings:
     max_retries: int
     backoff_base: float
     backoff_max: float
+    media_sources: list[str]
+    media_max_mb: int
+    media_concurrency: int
+    media_connect_timeout: float
+    media_read_timeout: float
     validate_records: bool
 
 
@@ -347,6 +389,10 @@ def parse_settings(
         mapping_source=source,
         **typed,
     )
+    try:
+        SourcePolicy.parse(settings.media_sources)
+    except ValueError as exc:
+        raise SettingsError(f"setting 'media_sources': {exc}") from None
     if settings.backoff_max < settings.backoff_base:
         raise SettingsError("setting 'backoff_max' must be >= 'backoff_base'")
     return settings

@@ -12,6 +12,7 @@ from singer_sdk.contrib.msgspec import MsgSpecReader
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
 from target_akeneo.client import AkeneoClient, RetryPolicy
 from target_akeneo.errors import MappingError, RejectedProductsError, TargetAkeneoError
+from target_akeneo.fetch import Fetcher, SourcePolicy
 from target_akeneo.mapping import (
     CompiledMapping,
     attribute_codes,
@@ -20,11 +21,12 @@ from target_akeneo.mapping import (
     parse_mapping,
     validate_mapping,
 )
+from target_akeneo.media import MEDIA_TYPES, MediaStore, MediaUploader
 from target_akeneo.report import JsonLinesWriter, RunReport
 from target_akeneo.sdk_compat import ConfigValidatedOnParse, SettleBeforeState
 from target_akeneo.settings import CONFIG_SCHEMA, Settings, parse_settings
 from target_akeneo.sinks import AkeneoSink
-from target_akeneo.structure import load_structure
+from target_akeneo.structure import PimStructure, load_structure
 from target_akeneo.upsert import Upserter, UpsertOptions
 
 logger = logging.getLogger("target-akeneo")
@@ -119,12 +121,13 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         client.counters.requests,
         ", ".join(sorted(mappings)),
     )
+    report, dead_letters = RunReport(), JsonLinesWriter(settings.dead_letter_path)
     upserter = Upserter(
         client=client,
         structure=structure,
         confirmed=ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged),
-        report=RunReport(),
-        dead_letters=JsonLinesWriter(settings.dead_letter_path),
+        report=report,
+        dead_letters=dead_letters,
         dry_run_writer=JsonLinesWriter(settings.dry_run_path),
         options=UpsertOptions(
             by_uuid=settings.product_endpoint == "uuid",
@@ -136,8 +139,36 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
             dead_letter_path=settings.dead_letter_path,
             run_report_path=settings.run_report_path,
         ),
+        media=_media(settings, client, structure, report, dead_letters),
     )
     return mappings, upserter
+
+
+def _media(
+    settings: Settings,
+    client: AkeneoClient,
+    structure: PimStructure,
+    report: RunReport,
+    dead_letters: JsonLinesWriter,
+) -> MediaUploader | None:
+    """The media step, when the mapping fills an image or file attribute."""
+    if settings.dry_run or not any(a.type in MEDIA_TYPES for a in structure.attributes.values()):
+        return None
+    fetcher = Fetcher(
+        SourcePolicy.parse(settings.media_sources),
+        connect_timeout=settings.media_connect_timeout,
+        read_timeout=settings.media_read_timeout,
+    )
+    return MediaUploader(
+        client=client,
+        structure=structure,
+        fetcher=fetcher,
+        store=MediaStore(settings.cache_path, settings.base_url),
+        report=report,
+        dead_letters=dead_letters,
+        max_mb=settings.media_max_mb,
+        concurrency=settings.media_concurrency,
+    )
 
 
 if __name__ == "__main__":

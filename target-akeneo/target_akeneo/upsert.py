@@ -6,8 +6,9 @@ or a dead letter with its reason), the run report, and the promise behind each S
 `settle` returns only once the PIM has answered for every product handed over before.
 Its collaborators are passed in; it builds no client, file or cache of its own.
 
-Stages to come attach here: a pre-send step beside `_create_missing_options` (media
-uploads), a lane per kind of line in the dispatcher (models before their variants), and
+Media sources are split off each line before hashing (`media.split_media`) and handed to
+the `MediaUploader` once the PIM has the product. Stages to come attach here: a lane per
+kind of line in the dispatcher (models before their variants), and
 the state store behind `ConfirmedPayloads` (rejected products to retry, value hashes).
 """
 
@@ -30,6 +31,7 @@ from target_akeneo.client import AkeneoClient, LineResult
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import PimUnavailableError
 from target_akeneo.mapping import CompiledMapping
+from target_akeneo.media import MediaUploader, MediaValue, split_media
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter, summary_line, write_report
 from target_akeneo.structure import PimStructure
 
@@ -96,6 +98,7 @@ class Upserter:
         dry_run_writer: JsonLinesWriter,
         options: UpsertOptions,
         executor: Executor | None = None,
+        media: MediaUploader | None = None,
     ) -> None:
         self._client = client
         self._structure = structure
@@ -113,6 +116,9 @@ class Upserter:
         )
         # Outcomes whose retries ran out: the PIM is gone and the run must end without STATE.
         self._unavailable: list[Outcome] = []
+        # Media sources of products being sent: uploaded once the product is confirmed.
+        self._media = media
+        self._media_of: dict[str, list[MediaValue]] = {}
 
     # -- from the sinks (main thread) ---------------------------------------------------
 
@@ -145,13 +151,15 @@ class Upserter:
     def _send(self, mapping: CompiledMapping, batch: Batch) -> None:
         stream, options = mapping.stream, self._options
         items = []
-        for identifier, (payload, record) in batch.products.items():
+        for identifier, (mapped, record) in batch.products.items():
+            payload = self._split_media(identifier, mapped)
             line = _encode(payload)
             items.append(Pending(stream, identifier, payload, record, _digest(line), line))
         if not options.dry_run:
             # An older version still in flight is answered first: newest wins, sent once.
             self._dispatcher.wait_for(item.identifier for item in items)
         todo = self._changed(stream, items)
+        self._media_of_unchanged(items, todo)
         if not todo:
             return
         if options.dry_run:
@@ -171,6 +179,32 @@ class Upserter:
         if len(todo) < len(items):
             self._report.add(stream, "unchanged", len(items) - len(todo))
         return todo
+
+    def _split_media(self, identifier: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The line without media sources; these go to the media step once confirmed."""
+        if self._media is None or self._options.dry_run:
+            return payload
+        payload, media = split_media(payload, self._structure)
+        self._media.forget_erased(identifier, payload)
+        if media:
+            self._media_of[identifier] = media
+        else:
+            self._media_of.pop(identifier, None)
+        return payload
+
+    def _media_of_unchanged(self, items: Sequence[Pending], todo: Sequence[Pending]) -> None:
+        """Products the PIM already has unchanged still get their media checked."""
+        if self._media is None or not self._media_of:
+            return
+        sent = {item.identifier for item in todo}
+        for item in items:
+            if item.identifier not in sent:
+                self._submit_media(item)
+
+    def _submit_media(self, item: Pending) -> None:
+        values = self._media_of.pop(item.identifier, None)
+        if values and self._media is not None:
+            self._media.submit(item.stream, item.identifier, item.record, values)
 
     def _create_missing_options(self, mapping: CompiledMapping, items: Sequence[Pending]) -> None:
         """Create unknown option codes of mapped select attributes (throttled by the client)."""
@@ -232,8 +266,10 @@ class Upserter:
             if outcome.reason is None:
                 status = "created" if outcome.status_code == 201 else "updated"
                 self._confirmed.confirm(item.identifier, item.digest)
+                self._submit_media(item)
             else:
                 status = "rejected"
+                self._media_of.pop(item.identifier, None)
                 self._reject(outcome)
             counts[item.stream, status] = counts.get((item.stream, status), 0) + 1
         for (stream, status), count in counts.items():
@@ -267,8 +303,16 @@ class Upserter:
         are in the dead-letter file, and the bookmark stays where it was.
         """
         self._dispatcher.settle()
+        if self._media is not None:
+            self._media.settle()
         self._confirmed.flush()
         self._dead_letters.flush()
+        if self._media is not None and self._media.unavailable and not self._unavailable:
+            self.finish()
+            raise PimUnavailableError(
+                f"the PIM at {self._options.base_url} is unavailable for media uploads "
+                f"({self._media.unavailable[-1]}); run stopped before saving state"
+            )
         if self._unavailable:
             self.finish()
             last = str(self._unavailable[-1].body.get("message") or "no answer")
@@ -282,6 +326,8 @@ class Upserter:
         """Account what is still in flight, write the run report, log the summary line."""
         self._dispatcher.settle()
         self._executor.shutdown(wait=True)
+        if self._media is not None:
+            self._media.close()
         self._close_files()
         report = self._report.to_dict(
             self._client.counters, self._options.dead_letter_path, dry_run=self._options.dry_run
