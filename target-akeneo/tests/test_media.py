@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import fsspec
 import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
@@ -374,3 +375,18 @@ def test_media_sources_setting_errors_name_the_entry(pim: SandboxProcess, tmp_pa
     result = run_target(settings, lines([]), tmp_path)
     assert result.returncode == 1
     assert "setting 'media_sources': media source 'file:///etc'" in result.stderr
+
+
+def test_fsspec_prefix_allows_only_what_it_names() -> None:
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/imgs/a.png", PNG)
+    memory.pipe("/private/b.png", SECRET_PNG)
+    fetcher = Fetcher(SourcePolicy.parse(["memory://imgs/"]))
+    assert fetcher.fetch("memory://imgs/a.png", 10_000).content == PNG
+    for url, rule in (
+        ("memory://private/b.png", "source"),
+        ("memory://imgs/../private/b.png", "path_escape"),
+    ):
+        with pytest.raises(MediaRefused) as refused:
+            fetcher.fetch(url, 10_000)
+        assert refused.value.rule == rule
