@@ -6,11 +6,17 @@ outcome is always sent again on the next run.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 _CHUNK = 500
+
+
+def payload_digest(line: bytes) -> str:
+    """The hash a confirmed line is remembered by."""
+    return hashlib.blake2b(line, digest_size=16).hexdigest()
 
 
 class SentHashCache:

@@ -369,6 +369,9 @@ class AkeneoClient:
                 f"{API_PREFIX}/categories", _search("code", wanted[start : start + MAX_LINES])
             )
 
+    def association_types(self) -> Iterator[dict[str, Any]]:
+        return self._items(f"{API_PREFIX}/association-types")
+
     def attribute_options(self, attribute: str) -> Iterator[dict[str, Any]]:
         return self._items(f"{API_PREFIX}/attributes/{attribute}/options")
 

@@ -18,7 +18,11 @@ from target_akeneo.structure import SELECT_TYPES, Attribute, PimStructure
 
 SOURCE_KEYS = frozenset({"field", "value", "map", "default"})
 VALUE_KEYS = SOURCE_KEYS | {"locales", "locale", "scope", "unit", "amount", "currency"}
-STREAM_KEYS = frozenset({"identifier", "family", "categories", "enabled", "values"})
+# `associations` and `quantified_associations` are parsed by `associations.py`.
+STREAM_KEYS = frozenset(
+    {"identifier", "family", "categories", "enabled", "values"}
+    | {"associations", "quantified_associations"}
+)
 _MISSING = object()
 
 Values = dict[str, list[dict[str, Any]]]

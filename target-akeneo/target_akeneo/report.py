@@ -16,6 +16,7 @@ from target_akeneo.client import ClientCounters
 OUTCOMES = ("received", "created", "updated", "unchanged", "rejected", "planned")
 # Media values are counted apart from products: a product can land while its image fails.
 MEDIA_OUTCOMES = ("media_uploaded", "media_unchanged", "media_failed")
+ASSOCIATION_OUTCOMES = ("associations_sent", "associations_unchanged", "associations_failed")
 
 
 def _json_default(value: Any) -> Any:
@@ -55,7 +56,8 @@ class RunReport:
         report: dict[str, Any] = {outcome: self.total(outcome) for outcome in OUTCOMES}
         if not dry_run:
             report.pop("planned")
-        report.update({outcome: self.total(outcome) for outcome in MEDIA_OUTCOMES})
+        for outcome in (*MEDIA_OUTCOMES, *ASSOCIATION_OUTCOMES):
+            report[outcome] = self.total(outcome)
         report.update(
             requests=counters.requests,
             product_requests=counters.product_requests,

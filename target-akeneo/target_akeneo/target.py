@@ -9,6 +9,7 @@ import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecReader
 
+from target_akeneo.associations import AssociationPass, check_types, parse_associations
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
 from target_akeneo.client import AkeneoClient, RetryPolicy
 from target_akeneo.errors import MappingError, RejectedProductsError, TargetAkeneoError
@@ -111,6 +112,10 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
     structure = load_structure(client, attribute_codes(streams), family_codes(streams))
     validate_mapping(streams, structure, create_options=settings.create_missing_options)
     mappings = {name: compile_mapping(m, structure) for name, m in streams.items()}
+    links = parse_associations(settings.mapping, settings.mapping_source)
+    if links:
+        types = {str(t["code"]): bool(t.get("is_quantified")) for t in client.association_types()}
+        check_types(links, types, settings.mapping_source)
     cache_file = None
     if not settings.dry_run or settings.skip_unchanged:
         cache_file = SentHashCache(
@@ -122,10 +127,20 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         ", ".join(sorted(mappings)),
     )
     report, dead_letters = RunReport(), JsonLinesWriter(settings.dead_letter_path)
+    confirmed = ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged)
+    associations = None
+    if links and not settings.dry_run:
+        associations = AssociationPass(
+            client=client,
+            links=links,
+            confirmed=confirmed,
+            report=report,
+            dead_letters=dead_letters,
+        )
     upserter = Upserter(
         client=client,
         structure=structure,
-        confirmed=ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged),
+        confirmed=confirmed,
         report=report,
         dead_letters=dead_letters,
         dry_run_writer=JsonLinesWriter(settings.dry_run_path),
@@ -140,6 +155,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
             run_report_path=settings.run_report_path,
         ),
         media=_media(settings, client, structure, report, dead_letters),
+        associations=associations,
     )
     return mappings, upserter
 

@@ -14,7 +14,6 @@ the state store behind `ConfirmedPayloads` (rejected products to retry, value ha
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import uuid
@@ -26,7 +25,8 @@ from typing import Any
 
 import msgspec
 
-from target_akeneo.cache import ConfirmedPayloads
+from target_akeneo.associations import AssociationPass
+from target_akeneo.cache import ConfirmedPayloads, payload_digest
 from target_akeneo.client import AkeneoClient, LineResult
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import PimUnavailableError
@@ -39,10 +39,6 @@ logger = logging.getLogger("target-akeneo")
 
 _encode = msgspec.json.Encoder(order="sorted").encode
 PRODUCTS = "products"  # the dispatcher lane of product lines
-
-
-def _digest(line: bytes) -> str:
-    return hashlib.blake2b(line, digest_size=16).hexdigest()
 
 
 @dataclass
@@ -99,6 +95,7 @@ class Upserter:
         options: UpsertOptions,
         executor: Executor | None = None,
         media: MediaUploader | None = None,
+        associations: AssociationPass | None = None,
     ) -> None:
         self._client = client
         self._structure = structure
@@ -119,6 +116,8 @@ class Upserter:
         # Media sources of products being sent: uploaded once the product is confirmed.
         self._media = media
         self._media_of: dict[str, list[MediaValue]] = {}
+        # Association lines go out in a second pass, once the products they name are in.
+        self._associations = associations
 
     # -- from the sinks (main thread) ---------------------------------------------------
 
@@ -154,12 +153,12 @@ class Upserter:
         for identifier, (mapped, record) in batch.products.items():
             payload = self._split_media(identifier, mapped)
             line = _encode(payload)
-            items.append(Pending(stream, identifier, payload, record, _digest(line), line))
+            items.append(Pending(stream, identifier, payload, record, payload_digest(line), line))
         if not options.dry_run:
             # An older version still in flight is answered first: newest wins, sent once.
             self._dispatcher.wait_for(item.identifier for item in items)
         todo = self._changed(stream, items)
-        self._media_of_unchanged(items, todo)
+        self._follow_unchanged(items, todo)
         if not todo:
             return
         if options.dry_run:
@@ -192,16 +191,19 @@ class Upserter:
             self._media_of.pop(identifier, None)
         return payload
 
-    def _media_of_unchanged(self, items: Sequence[Pending], todo: Sequence[Pending]) -> None:
-        """Products the PIM already has unchanged still get their media checked."""
-        if self._media is None or not self._media_of:
+    def _follow_unchanged(self, items: Sequence[Pending], todo: Sequence[Pending]) -> None:
+        """Products the PIM already has unchanged still get their media and associations."""
+        if self._media is None and self._associations is None:
             return
         sent = {item.identifier for item in todo}
         for item in items:
             if item.identifier not in sent:
-                self._submit_media(item)
+                self._follow(item)
 
-    def _submit_media(self, item: Pending) -> None:
+    def _follow(self, item: Pending) -> None:
+        """The PIM has this product: its media values and associations can follow."""
+        if self._associations is not None:
+            self._associations.add(item.stream, item.identifier, item.record)
         values = self._media_of.pop(item.identifier, None)
         if values and self._media is not None:
             self._media.submit(item.stream, item.identifier, item.record, values)
@@ -266,7 +268,7 @@ class Upserter:
             if outcome.reason is None:
                 status = "created" if outcome.status_code == 201 else "updated"
                 self._confirmed.confirm(item.identifier, item.digest)
-                self._submit_media(item)
+                self._follow(item)
             else:
                 status = "rejected"
                 self._media_of.pop(item.identifier, None)
@@ -305,6 +307,8 @@ class Upserter:
         self._dispatcher.settle()
         if self._media is not None:
             self._media.settle()
+        if self._associations is not None:
+            self._associations.flush(final=False)
         self._confirmed.flush()
         self._dead_letters.flush()
         if self._media is not None and self._media.unavailable and not self._unavailable:
@@ -325,6 +329,8 @@ class Upserter:
     def finish(self) -> dict[str, Any]:
         """Account what is still in flight, write the run report, log the summary line."""
         self._dispatcher.settle()
+        if self._associations is not None:
+            self._associations.flush(final=True)
         self._executor.shutdown(wait=True)
         if self._media is not None:
             self._media.close()
