@@ -499,6 +499,17 @@ class AkeneoClient:
             results.extend(self._upsert_lines(path, lines, product=False))
         return results
 
+    def create_categories(self, categories: Sequence[Mapping[str, Any]]) -> list[LineResult]:
+        """Create categories (parents before children in the list), 100 per request,
+        throttled as options are. Returns one result per category, in order."""
+        results: list[LineResult] = []
+        for start in range(0, len(categories), MAX_LINES):
+            chunk = categories[start : start + MAX_LINES]
+            self._throttle_options()
+            lines = [_encode(dict(category)) for category in chunk]
+            results.extend(self._upsert_lines(f"{API_PREFIX}/categories", lines, product=False))
+        return results
+
     def _throttle_options(self) -> None:
         with self._lock:
             now = self._clock()

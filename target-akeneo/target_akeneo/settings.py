@@ -142,6 +142,18 @@ CONFIG_SCHEMA = th.PropertiesList(
         "products (throttled to 3 requests per second) instead of having them rejected.",
     ),
     _bool(
+        "create_missing_categories",
+        default=False,
+        description="Create the missing categories of mapped category paths under the "
+        "mapping's `root` before sending the products that use them (throttled to 3 "
+        "requests per second); off: such products are reported and not sent.",
+    ),
+    _str(
+        "category_label_locale",
+        "Locale of the labels of categories created from paths.",
+        default="en_US",
+    ),
+    _bool(
         "dry_run",
         default=False,
         description="Validate the mapping and write the payloads to `dry_run_path` without "
@@ -256,6 +268,8 @@ class Settings:
     skip_unchanged: bool
     cache_path: Path
     create_missing_options: bool
+    create_missing_categories: bool
+    category_label_locale: str
     dry_run: bool
     dry_run_path: Path
     fail_on_rejected: bool

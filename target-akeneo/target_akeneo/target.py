@@ -11,11 +11,13 @@ from singer_sdk.contrib.msgspec import MsgSpecReader
 
 from target_akeneo.associations import AssociationPass, check_types, parse_associations
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
+from target_akeneo.categories import CategoryPaths
 from target_akeneo.client import AkeneoClient, RetryPolicy
 from target_akeneo.errors import MappingError, RejectedProductsError, TargetAkeneoError
 from target_akeneo.fetch import Fetcher, SourcePolicy
 from target_akeneo.mapping import (
     CompiledMapping,
+    StreamMapping,
     attribute_codes,
     compile_mapping,
     family_codes,
@@ -112,6 +114,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
     structure = load_structure(client, attribute_codes(streams), family_codes(streams))
     validate_mapping(streams, structure, create_options=settings.create_missing_options)
     mappings = {name: compile_mapping(m, structure) for name, m in streams.items()}
+    category_paths = _category_paths(settings, client, streams, structure)
     links = parse_associations(settings.mapping, settings.mapping_source)
     if links:
         types = {str(t["code"]): bool(t.get("is_quantified")) for t in client.association_types()}
@@ -156,8 +159,37 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         ),
         media=_media(settings, client, structure, report, dead_letters),
         associations=associations,
+        category_paths=category_paths,
     )
     return mappings, upserter
+
+
+def _category_paths(
+    settings: Settings,
+    client: AkeneoClient,
+    streams: t.Mapping[str, StreamMapping],
+    structure: PimStructure,
+) -> CategoryPaths | None:
+    """Path-mapped categories: their roots must exist, their label locale too."""
+    specs = {name: m.category_path for name, m in streams.items() if m.category_path}
+    if not specs:
+        return None
+    roots = {spec.root for spec in specs.values()}
+    found = {str(item["code"]) for item in client.categories(roots)}
+    problems = [
+        f"{settings.mapping_source}: {name}.categories.root: category '{spec.root}' "
+        "does not exist in the PIM"
+        for name, spec in specs.items()
+        if spec.root not in found
+    ]
+    locale = settings.category_label_locale
+    if settings.create_missing_categories and not structure.locales.get(locale):
+        problems.append(
+            f"setting 'category_label_locale': locale '{locale}' is not enabled in the PIM"
+        )
+    if problems:
+        raise MappingError(*problems)
+    return CategoryPaths(client, specs, create=settings.create_missing_categories, locale=locale)
 
 
 def _media(

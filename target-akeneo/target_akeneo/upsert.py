@@ -27,6 +27,7 @@ import msgspec
 
 from target_akeneo.associations import AssociationPass
 from target_akeneo.cache import ConfirmedPayloads, payload_digest
+from target_akeneo.categories import CategoryPaths
 from target_akeneo.client import AkeneoClient, LineResult
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import PimUnavailableError
@@ -96,6 +97,7 @@ class Upserter:
         executor: Executor | None = None,
         media: MediaUploader | None = None,
         associations: AssociationPass | None = None,
+        category_paths: CategoryPaths | None = None,
     ) -> None:
         self._client = client
         self._structure = structure
@@ -118,6 +120,7 @@ class Upserter:
         self._media_of: dict[str, list[MediaValue]] = {}
         # Association lines go out in a second pass, once the products they name are in.
         self._associations = associations
+        self._category_paths = category_paths
 
     # -- from the sinks (main thread) ---------------------------------------------------
 
@@ -152,8 +155,12 @@ class Upserter:
         items = []
         for identifier, (mapped, record) in batch.products.items():
             payload = self._split_media(identifier, mapped)
+            if self._category_paths is not None:
+                payload = self._category_paths.to_codes(stream, payload)
             line = _encode(payload)
             items.append(Pending(stream, identifier, payload, record, payload_digest(line), line))
+        if self._category_paths is not None and not options.dry_run:
+            items = self._known_categories(items)
         if not options.dry_run:
             # An older version still in flight is answered first: newest wins, sent once.
             self._dispatcher.wait_for(item.identifier for item in items)
@@ -178,6 +185,34 @@ class Upserter:
         if len(todo) < len(items):
             self._report.add(stream, "unchanged", len(items) - len(todo))
         return todo
+
+    def _known_categories(self, items: list[Pending]) -> list[Pending]:
+        """Products whose path categories are missing (and not created) are held back."""
+        assert self._category_paths is not None
+        unknown = self._category_paths.prepare()
+        if not unknown:
+            return items
+        kept = []
+        for item in items:
+            missing = [unknown[c] for c in item.payload.get("categories", ()) if c in unknown]
+            if not missing:
+                kept.append(item)
+                continue
+            self._report.add(item.stream, "rejected")
+            self._media_of.pop(item.identifier, None)
+            self._dead_letters.write(
+                dead_letter(
+                    item.stream,
+                    item.identifier,
+                    "unknown_category",
+                    status_code=None,
+                    message="; ".join(missing),
+                    errors=None,
+                    record=item.record,
+                    payload=item.payload,
+                )
+            )
+        return kept
 
     def _split_media(self, identifier: str, payload: dict[str, Any]) -> dict[str, Any]:
         """The line without media sources; these go to the media step once confirmed."""
