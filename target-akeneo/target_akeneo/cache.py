@@ -54,6 +54,13 @@ class SentHashCache:
         )
         self._db.commit()
 
+    def delete_many(self, identifiers: Iterable[str]) -> None:
+        self._db.executemany(
+            "DELETE FROM sent WHERE base_url = ? AND endpoint = ? AND identifier = ?",
+            [(*self._scope, identifier) for identifier in identifiers],
+        )
+        self._db.commit()
+
     def close(self) -> None:
         self._db.close()
 
@@ -92,6 +99,14 @@ class ConfirmedPayloads:
             self._unwritten.append((identifier, digest))
             if len(self._unwritten) >= WRITE_EVERY:
                 self.flush()
+
+    def forget(self, identifiers: Sequence[str]) -> None:
+        """These products changed in the PIM (disabled, deleted): send them again."""
+        self.flush()
+        for identifier in identifiers:
+            self._this_run.pop(identifier, None)
+        if self._file is not None:
+            self._file.delete_many(identifiers)
 
     def flush(self) -> None:
         if self._file is not None and self._unwritten:

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 import requests
@@ -498,6 +499,13 @@ class AkeneoClient:
             path = f"{API_PREFIX}/attributes/{attribute}/options"
             results.extend(self._upsert_lines(path, lines, product=False))
         return results
+
+    def delete_product(self, identifier: str) -> int:
+        """Delete a product by identifier; the status code (204, or 404 when already gone)."""
+        path = f"{API_PREFIX}/products/{quote(identifier, safe='')}"
+        response = self.request("DELETE", path, product=True)
+        response.close()
+        return response.status_code
 
     def create_categories(self, categories: Sequence[Mapping[str, Any]]) -> list[LineResult]:
         """Create categories (parents before children in the list), 100 per request,

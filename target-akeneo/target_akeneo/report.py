@@ -17,6 +17,7 @@ OUTCOMES = ("received", "created", "updated", "unchanged", "rejected", "planned"
 # Media values are counted apart from products: a product can land while its image fails.
 MEDIA_OUTCOMES = ("media_uploaded", "media_unchanged", "media_failed")
 ASSOCIATION_OUTCOMES = ("associations_sent", "associations_unchanged", "associations_failed")
+MISSING_OUTCOMES = ("missing", "missing_disabled", "missing_deleted")
 
 
 def _json_default(value: Any) -> Any:
@@ -56,7 +57,7 @@ class RunReport:
         report: dict[str, Any] = {outcome: self.total(outcome) for outcome in OUTCOMES}
         if not dry_run:
             report.pop("planned")
-        for outcome in (*MEDIA_OUTCOMES, *ASSOCIATION_OUTCOMES):
+        for outcome in (*MEDIA_OUTCOMES, *ASSOCIATION_OUTCOMES, *MISSING_OUTCOMES):
             report[outcome] = self.total(outcome)
         report.update(
             requests=counters.requests,

@@ -230,6 +230,19 @@ CONFIG_SCHEMA = th.PropertiesList(
         positive=True,
         description="Seconds to wait for each part of a media server's answer.",
     ),
+    _str(
+        "missing_products",
+        "On ACTIVATE_VERSION (a full export ended): what happens to the products confirmed "
+        "before for the stream and not received in this version.",
+        default="ignore",
+        allowed_values=["ignore", "disable", "delete"],
+    ),
+    _seconds(
+        "missing_products_max_ratio",
+        default=0.1,
+        description="Largest share (0 to 1) of a stream's products that may go missing in one "
+        "version; above it nothing is changed and the run fails (a truncated export).",
+    ),
     _bool(
         "validate_records",
         default=False,
@@ -282,6 +295,8 @@ class Settings:
     media_concurrency: int
     media_connect_timeout: float
     media_read_timeout: float
+    missing_products: str
+    missing_products_max_ratio: float
     validate_records: bool
 
 
@@ -407,6 +422,8 @@ def parse_settings(
         SourcePolicy.parse(settings.media_sources)
     except ValueError as exc:
         raise SettingsError(f"setting 'media_sources': {exc}") from None
+    if settings.missing_products_max_ratio > 1:
+        raise SettingsError("setting 'missing_products_max_ratio' must be from 0 to 1")
     if settings.backoff_max < settings.backoff_base:
         raise SettingsError("setting 'backoff_max' must be >= 'backoff_base'")
     return settings

@@ -25,6 +25,7 @@ from target_akeneo.mapping import (
     validate_mapping,
 )
 from target_akeneo.media import MEDIA_TYPES, MediaStore, MediaUploader
+from target_akeneo.missing import MissingProducts, ProductsSeen
 from target_akeneo.report import JsonLinesWriter, RunReport
 from target_akeneo.sdk_compat import ConfigValidatedOnParse, SettleBeforeState
 from target_akeneo.settings import CONFIG_SCHEMA, Settings, parse_settings
@@ -160,8 +161,24 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         media=_media(settings, client, structure, report, dead_letters),
         associations=associations,
         category_paths=category_paths,
+        missing=_missing(settings, client, confirmed, report),
     )
     return mappings, upserter
+
+
+def _missing(
+    settings: Settings, client: AkeneoClient, confirmed: ConfirmedPayloads, report: RunReport
+) -> MissingProducts | None:
+    if settings.dry_run or settings.missing_products == "ignore":
+        return None
+    return MissingProducts(
+        client=client,
+        seen=ProductsSeen(settings.cache_path, settings.base_url),
+        confirmed=confirmed,
+        report=report,
+        action=settings.missing_products,
+        max_ratio=settings.missing_products_max_ratio,
+    )
 
 
 def _category_paths(

@@ -30,9 +30,10 @@ from target_akeneo.cache import ConfirmedPayloads, payload_digest
 from target_akeneo.categories import CategoryPaths
 from target_akeneo.client import AkeneoClient, LineResult
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
-from target_akeneo.errors import PimUnavailableError
+from target_akeneo.errors import PimUnavailableError, TargetAkeneoError
 from target_akeneo.mapping import CompiledMapping
 from target_akeneo.media import MediaUploader, MediaValue, split_media
+from target_akeneo.missing import MissingProducts
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter, summary_line, write_report
 from target_akeneo.structure import PimStructure
 
@@ -98,6 +99,7 @@ class Upserter:
         media: MediaUploader | None = None,
         associations: AssociationPass | None = None,
         category_paths: CategoryPaths | None = None,
+        missing: MissingProducts | None = None,
     ) -> None:
         self._client = client
         self._structure = structure
@@ -121,6 +123,8 @@ class Upserter:
         # Association lines go out in a second pass, once the products they name are in.
         self._associations = associations
         self._category_paths = category_paths
+        # Products received per version, for `missing_products` on ACTIVATE_VERSION.
+        self._missing = missing
 
     # -- from the sinks (main thread) ---------------------------------------------------
 
@@ -153,8 +157,13 @@ class Upserter:
     def _send(self, mapping: CompiledMapping, batch: Batch) -> None:
         stream, options = mapping.stream, self._options
         items = []
+        back: set[str] = set()
+        if self._missing is not None and not options.dry_run:
+            back = self._missing.received(stream, list(batch.products))
         for identifier, (mapped, record) in batch.products.items():
             payload = self._split_media(identifier, mapped)
+            if identifier in back and "enabled" not in payload:
+                payload = {**payload, "enabled": True}  # disabled when it went missing
             if self._category_paths is not None:
                 payload = self._category_paths.to_codes(stream, payload)
             line = _encode(payload)
@@ -228,12 +237,15 @@ class Upserter:
 
     def _follow_unchanged(self, items: Sequence[Pending], todo: Sequence[Pending]) -> None:
         """Products the PIM already has unchanged still get their media and associations."""
-        if self._media is None and self._associations is None:
+        if self._media is None and self._associations is None and self._missing is None:
             return
         sent = {item.identifier for item in todo}
-        for item in items:
-            if item.identifier not in sent:
-                self._follow(item)
+        unchanged = [item for item in items if item.identifier not in sent]
+        if self._missing is not None and unchanged:
+            # Confirmed by an earlier run (skip-unchanged): the PIM has them.
+            self._missing.confirmed(unchanged[0].stream, [item.identifier for item in unchanged])
+        for item in unchanged:
+            self._follow(item)
 
     def _follow(self, item: Pending) -> None:
         """The PIM has this product: its media values and associations can follow."""
@@ -298,6 +310,13 @@ class Upserter:
     def account(self, lane: str, outcomes: Sequence[Outcome]) -> None:
         """Tally one chunk's outcomes (main thread, in submission order)."""
         counts: dict[tuple[str, str], int] = {}
+        if self._missing is not None:
+            confirmed: dict[str, list[str]] = {}
+            for outcome in outcomes:
+                if outcome.reason is None:
+                    confirmed.setdefault(outcome.item.stream, []).append(outcome.item.identifier)
+            for stream, identifiers in confirmed.items():
+                self._missing.confirmed(stream, identifiers)
         for outcome in outcomes:
             item = outcome.item
             if outcome.reason is None:
@@ -331,6 +350,18 @@ class Upserter:
         )
 
     # -- run boundaries -----------------------------------------------------------------
+
+    def activate_version(self, stream: str, version: int) -> None:
+        """Singer's ACTIVATE_VERSION: once everything before is answered, apply
+        `missing_products` (a refusal writes the report and stops the run)."""
+        self.settle()
+        if self._missing is None:
+            return
+        try:
+            self._missing.activate_version(stream, version)
+        except TargetAkeneoError:
+            self.finish()
+            raise
 
     def settle(self) -> None:
         """Return once the PIM answered for every product received so far.
@@ -369,6 +400,8 @@ class Upserter:
         self._executor.shutdown(wait=True)
         if self._media is not None:
             self._media.close()
+        if self._missing is not None:
+            self._missing.close()
         self._close_files()
         report = self._report.to_dict(
             self._client.counters, self._options.dead_letter_path, dry_run=self._options.dry_run
