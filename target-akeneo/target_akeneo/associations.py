@@ -204,7 +204,8 @@ class AssociationPass:
         try:
             line = build_line(identifier, record, links)
         except ValueShapeError as exc:
-            self._fail(_Waiting(stream, identifier, record, {}), None, str(exc), [])
+            waiting = _Waiting(stream, identifier, record, {})
+            self._fail(waiting, None, str(exc), [], "association_error")
             return
         self._waiting[identifier] = _Waiting(stream, identifier, record, line)
 
@@ -246,16 +247,24 @@ class AssociationPass:
                     self._confirmed.confirm(waiting.identifier + _SUFFIX, payload_digest(line))
                     self._report.add(waiting.stream, "associations_sent")
                 else:
-                    self._fail(waiting, result.status_code, result.message, result.errors)
+                    reason = "retries_exhausted" if result.exhausted else "association_error"
+                    self._fail(waiting, result.status_code, result.message, result.errors, reason)
 
-    def _fail(self, waiting: _Waiting, status: int | None, message: str, errors: list[Any]) -> None:
+    def _fail(
+        self,
+        waiting: _Waiting,
+        status: int | None,
+        message: str,
+        errors: list[Any],
+        reason: str,
+    ) -> None:
         self._report.add(waiting.stream, "associations_failed")
         logger.warning("associations of product '%s' refused: %s", waiting.identifier, message)
         self._dead_letters.write(
             dead_letter(
                 waiting.stream,
                 waiting.identifier,
-                "association_error",
+                reason,
                 status_code=status,
                 message=message,
                 errors=errors,

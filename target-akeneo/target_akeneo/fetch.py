@@ -65,7 +65,11 @@ class _UrlPrefix:
             scheme == self.scheme
             and host == self.host
             and (self.port is None or port == self.port)
-            and path.startswith(self.path)
+            and (
+                path.startswith(self.path)
+                if self.path.endswith("/")
+                else path == self.path or path.startswith(self.path + "/")
+            )
         )
 
 
@@ -286,7 +290,8 @@ class Fetcher:
         if parts.query:
             target += "?" + parts.query
         default = port == _default_port(scheme)
-        send_headers = {**headers, "Host": host if default else f"{host}:{port}"}
+        name = f"[{host}]" if ":" in host else host  # an IPv6 literal
+        send_headers = {**headers, "Host": name if default else f"{name}:{port}"}
         # Connect to the address just checked; TLS still verifies the certificate of `host`.
         pool: urllib3.HTTPConnectionPool
         if scheme == "https":

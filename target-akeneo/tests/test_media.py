@@ -390,3 +390,19 @@ def test_fsspec_prefix_allows_only_what_it_names() -> None:
         with pytest.raises(MediaRefused) as refused:
             fetcher.fetch(url, 10_000)
         assert refused.value.rule == rule
+
+
+def test_url_prefixes_match_whole_path_segments() -> None:
+    policy = SourcePolicy.parse(["http://img.example.com/products", "cdn.example.com"])
+    assert policy.check_url("http://img.example.com/products/a.png")[3]
+    assert policy.check_url("https://cdn.example.com/any/b.png")[3]
+    for url, rule in (
+        ("http://img.example.com/products-private/a.png", "source"),
+        ("http://cdn.example.com/b.png", "source"),  # a bare host name allows https only
+        ("http://img.example.com/products/%2e%2e/secret.png", "path_escape"),
+        ("http://user:pw@img.example.com/products/a.png", "source"),
+        ("https://other.example.com/a.png", "source"),  # listed entries replace the default
+    ):
+        with pytest.raises(MediaRefused) as refused:
+            policy.check_url(url)
+        assert refused.value.rule == rule, url
