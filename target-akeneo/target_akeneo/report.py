@@ -127,7 +127,8 @@ def dead_letter(
     record: Mapping[str, Any] | None,
     payload: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """One dead-letter entry; `reason` is rejected_by_pim, mapping_error or retries_exhausted."""
+    """One dead-letter entry; `reason` is rejected_by_pim, mapping_error, retries_exhausted,
+    media_error, association_error or unknown_category."""
     return {
         "stream": stream,
         "identifier": identifier,
