@@ -48,8 +48,30 @@ class ProductsSeen:
             " confirmed INTEGER NOT NULL DEFAULT 0, epoch TEXT NOT NULL, applied TEXT,"
             " PRIMARY KEY (base_url, stream, identifier))"
         )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS stream_versions ("
+            " base_url TEXT NOT NULL, stream TEXT NOT NULL, epoch TEXT NOT NULL,"
+            " PRIMARY KEY (base_url, stream))"
+        )
         self._db.commit()
         self._base_url = base_url
+
+    def epoch(self, stream: str, *, new: bool = False) -> str:
+        """The mark of the stream's current version (kept across runs until it ends)."""
+        if not new:
+            row = self._db.execute(
+                "SELECT epoch FROM stream_versions WHERE base_url = ? AND stream = ?",
+                (self._base_url, stream),
+            ).fetchone()
+            if row is not None:
+                return str(row[0])
+        epoch = uuid.uuid4().hex
+        self._db.execute(
+            "INSERT OR REPLACE INTO stream_versions VALUES (?, ?, ?)",
+            (self._base_url, stream, epoch),
+        )
+        self._db.commit()
+        return epoch
 
     def seen(self, stream: str, identifiers: Sequence[str], epoch: str) -> set[str]:
         """Mark received; return those this target had disabled (they are back)."""
@@ -127,12 +149,15 @@ class MissingProducts:
         self._report = report
         self._action = action
         self._max_ratio = max_ratio
-        # What "received in this version" is marked with, per stream; new after each version.
+        # What "received in this version" is marked with, per stream (from the state store,
+        # so a version may span runs); new after each version.
         self._epochs: dict[str, str] = {}
         self._received: dict[str, int] = {}
 
     def _epoch(self, stream: str) -> str:
-        return self._epochs.setdefault(stream, uuid.uuid4().hex)
+        if stream not in self._epochs:
+            self._epochs[stream] = self._seen.epoch(stream)
+        return self._epochs[stream]
 
     def received(self, stream: str, identifiers: Sequence[str]) -> set[str]:
         """Mark products received; return those this target disabled before (re-enable)."""
@@ -150,7 +175,7 @@ class MissingProducts:
             logger.info("stream '%s': version %s begins", stream, version)
             return
         missing, total, handled = self._seen.missing(stream, self._epoch(stream))
-        self._epochs[stream] = uuid.uuid4().hex
+        self._epochs[stream] = self._seen.epoch(stream, new=True)
         self._report.add(stream, "missing", len(missing))
         if not missing or self._action == "ignore":
             if missing:

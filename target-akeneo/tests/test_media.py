@@ -406,3 +406,14 @@ def test_url_prefixes_match_whole_path_segments() -> None:
         with pytest.raises(MediaRefused) as refused:
             policy.check_url(url)
         assert refused.value.rule == rule, url
+
+
+def test_redirects_are_followed_a_few_times(images: ImageServer) -> None:
+    images.files["/end.png"] = PNG
+    for hop in range(1, 6):
+        images.redirects[f"/r{hop}"] = images.url(f"/r{hop + 1}" if hop < 5 else "/end.png")
+    fetcher = Fetcher(SourcePolicy.parse([images.url("/")]))
+    assert fetcher.fetch(images.url("/r3"), 10_000).content == PNG  # 3 redirects
+    with pytest.raises(MediaRefused) as refused:
+        fetcher.fetch(images.url("/r1"), 10_000)  # 5 redirects
+    assert refused.value.rule == "redirects"

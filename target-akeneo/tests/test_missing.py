@@ -41,27 +41,38 @@ def pim(demo_sandbox: SandboxProcess) -> SandboxProcess:
     return demo_sandbox
 
 
-def full_export(skus: list[str], version: int) -> str:
+def full_export(skus: list[str], version: int, *, begin: bool = True, end: bool = True) -> str:
     """A full export as a tap sends it: ACTIVATE_VERSION first, the records, then again."""
     activate = {"type": "ACTIVATE_VERSION", "stream": "products", "version": version}
     messages: list[dict[str, Any]] = [
         {"type": "SCHEMA", "stream": "products", "schema": SCHEMA, "key_properties": ["sku"]},
-        activate,
     ]
+    if begin:
+        messages.append(activate)
     messages += [
         {"type": "RECORD", "stream": "products", "version": version,
          "record": {"sku": sku, "name": {"en": f"Name {sku}"}}}
         for sku in skus
     ]  # fmt: skip
-    messages.append(activate)
+    if end:
+        messages.append(activate)
     messages.append({"type": "STATE", "value": {"bookmarks": {"products": {"v": version}}}})
     return "".join(json.dumps(m) + "\n" for m in messages)
 
 
-def run(pim: SandboxProcess, tmp_path: Path, skus: list[str], version: int, **config: Any) -> Run:
+def run(
+    pim: SandboxProcess,
+    tmp_path: Path,
+    skus: list[str],
+    version: int,
+    *,
+    begin: bool = True,
+    end: bool = True,
+    **config: Any,
+) -> Run:
     settings = sandbox_config(pim, tmp_path, mapping=MAPPING, **config)
     settings.pop("mapping_file")
-    return run_target(settings, full_export(skus, version), tmp_path)
+    return run_target(settings, full_export(skus, version, begin=begin, end=end), tmp_path)
 
 
 def enabled(pim: SandboxProcess) -> dict[str, bool]:
@@ -123,3 +134,15 @@ def test_ignore_is_the_default(pim: SandboxProcess, tmp_path: Path) -> None:
     second = run(pim, tmp_path, SKUS[:2], 2)
     assert second.returncode == 0, second.stderr
     assert enabled(pim) == dict.fromkeys(SKUS, True)
+
+
+def test_a_version_may_span_runs(pim: SandboxProcess, tmp_path: Path) -> None:
+    """What was received is in the state store: a version begun in one run and ended in the
+    next counts the products of both."""
+    assert run(pim, tmp_path, SKUS, 1, missing_products="disable").returncode == 0
+    part = run(pim, tmp_path, SKUS[:5], 2, end=False, missing_products="disable")
+    assert part.returncode == 0, part.stderr
+    rest = run(pim, tmp_path, SKUS[5:9], 2, begin=False, missing_products="disable")
+    assert rest.returncode == 0, rest.stderr
+    assert rest.report["missing_disabled"] == 1
+    assert enabled(pim) == {sku: sku != "M-10" for sku in SKUS}
