@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import logging
 import sys
 import typing as t
@@ -11,7 +12,8 @@ from singer_sdk.contrib.msgspec import MsgSpecReader
 
 from target_akeneo.associations import AssociationPass, check_types, parse_associations
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
-from target_akeneo.categories import CategoryPaths
+from target_akeneo.categories import CategoryCheck
+from target_akeneo.category_paths import CategoryPaths
 from target_akeneo.client import AkeneoClient, RetryPolicy
 from target_akeneo.errors import MappingError, RejectedProductsError, TargetAkeneoError
 from target_akeneo.fetch import Fetcher, SourcePolicy
@@ -26,7 +28,8 @@ from target_akeneo.mapping import (
 )
 from target_akeneo.media import MEDIA_TYPES, MediaStore, MediaUploader
 from target_akeneo.missing import MissingProducts, ProductsSeen
-from target_akeneo.report import JsonLinesWriter, RunReport
+from target_akeneo.rejected import RejectedStore
+from target_akeneo.report import JsonLinesWriter, RunFileWriter, RunReport
 from target_akeneo.sdk_compat import ConfigValidatedOnParse, SettleBeforeState
 from target_akeneo.settings import CONFIG_SCHEMA, Settings, parse_settings
 from target_akeneo.sinks import AkeneoSink
@@ -110,10 +113,21 @@ def _client(settings: Settings) -> AkeneoClient:
 
 def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, CompiledMapping], Upserter]:
     """Parse the mapping, read the PIM structure it touches, validate, compile; then wire."""
+    started = datetime.datetime.now(tz=datetime.UTC)
     streams = parse_mapping(settings.mapping, settings.mapping_source)
     client.authenticate()
     structure = load_structure(client, attribute_codes(streams), family_codes(streams))
-    validate_mapping(streams, structure, create_options=settings.create_missing_options)
+    problems: list[str] = []
+    try:
+        validate_mapping(streams, structure, create_options=settings.create_missing_options)
+    except MappingError as exc:
+        problems.extend(exc.messages)
+    try:
+        categories = CategoryCheck.at_start(client, streams)
+    except MappingError as exc:  # reported with the structure's problems, all at once
+        problems.extend(exc.messages)
+    if problems:
+        raise MappingError(*problems)
     mappings = {name: compile_mapping(m, structure) for name, m in streams.items()}
     category_paths = _category_paths(settings, client, streams, structure)
     links = parse_associations(settings.mapping, settings.mapping_source)
@@ -125,12 +139,23 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         cache_file = SentHashCache(
             settings.cache_path, settings.base_url, settings.product_endpoint
         )
+    rejected = None
+    if not settings.dry_run and settings.retry_rejected_days:
+        rejected = RejectedStore(settings.cache_path, settings.base_url, settings.product_endpoint)
+        expired = rejected.expire(settings.retry_rejected_days)
+        if expired:
+            logger.warning(
+                "%d rejected product(s) first rejected over %d days ago are no longer retried"
+                " (see the dead-letter files of their runs)",
+                expired,
+                settings.retry_rejected_days,
+            )
     logger.info(
         "PIM structure read with %d requests; mapping valid for streams: %s",
         client.counters.requests,
         ", ".join(sorted(mappings)),
     )
-    report, dead_letters = RunReport(), JsonLinesWriter(settings.dead_letter_path)
+    report, dead_letters = RunReport(), RunFileWriter(settings.dead_letter_path, started)
     confirmed = ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged)
     associations = None
     if links and not settings.dry_run:
@@ -158,6 +183,8 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
             dead_letter_path=settings.dead_letter_path,
             run_report_path=settings.run_report_path,
         ),
+        rejected=rejected,
+        categories=categories,
         media=_media(settings, client, structure, report, dead_letters),
         associations=associations,
         category_paths=category_paths,

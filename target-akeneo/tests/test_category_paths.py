@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
-from target_akeneo.categories import node_code
+from target_akeneo.category_paths import node_code
 from target_akeneo.testing import Run, run_target, sandbox_config
 
 SCHEMA = {
