@@ -8,6 +8,7 @@ one function `record -> (identifier, payload)` so nothing is interpreted per rec
 from __future__ import annotations
 
 import difflib
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,10 @@ from target_akeneo import values as shape
 from target_akeneo.errors import MappingError, ValueShapeError
 from target_akeneo.structure import SELECT_TYPES, Attribute, PimStructure
 
-SOURCE_KEYS = frozenset({"field", "value", "map", "default"})
+SOURCE_KEYS = frozenset({"field", "value", "template", "map", "default"})
 VALUE_KEYS = SOURCE_KEYS | {"locales", "locale", "scope", "unit", "amount", "currency"}
-STREAM_KEYS = frozenset({"identifier", "family", "categories", "enabled", "values"})
+STREAM_KEYS = frozenset({"identifier", "family", "categories", "enabled", "values", "model"})
+MODEL_KEYS = frozenset({"code", "family_variant", "sub_model_code"})
 _MISSING = object()
 
 Values = dict[str, list[dict[str, Any]]]
@@ -49,6 +51,25 @@ def read_path(record: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return value
 
 
+def template_fields(template: str) -> tuple[str, ...]:
+    """The record fields (dotted paths) a template such as `{style_no}_{color}` names."""
+    return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+def fill_template(template: str, record: Mapping[str, Any]) -> str | None:
+    """The template with each `{field}` replaced by the record's value; None when one is
+    empty, so a code is never built from a missing part."""
+    parts: list[str] = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        parts.append(literal)
+        if name:
+            value = read_path(record, parse_path(name))
+            if value is None or str(value) == "":
+                return None
+            parts.append(str(value))
+    return "".join(parts)
+
+
 @dataclass(frozen=True)
 class Source:
     """A record field (a dotted path into nested objects) or a constant, optionally looked up
@@ -59,6 +80,7 @@ class Source:
     table: Mapping[Any, Any] | None = None
     default: Any = _MISSING
     path: tuple[str, ...] = ()
+    template: str | None = None
 
     def __post_init__(self) -> None:
         if self.field is not None and not self.path:
@@ -67,7 +89,9 @@ class Source:
             object.__setattr__(self, "table", {text_form(k): v for k, v in self.table.items()})
 
     def read(self, record: Mapping[str, Any]) -> Any:
-        if self.field is None:
+        if self.template is not None:
+            value = fill_template(self.template, record)
+        elif self.field is None:
             value = self.constant
         elif len(self.path) == 1:
             value = record.get(self.field)
@@ -93,7 +117,7 @@ class Source:
     def outputs(self) -> list[Any]:
         """Every value this source can produce that is known without a record."""
         found: list[Any] = []
-        if self.field is None and self.constant is not None:
+        if self.field is None and self.template is None and self.constant is not None:
             constant = self.lookup(self.constant)
             found.extend(constant if isinstance(constant, list | tuple) else [constant])
         if self.table is not None:
@@ -103,6 +127,8 @@ class Source:
         return found
 
     def describe(self) -> str:
+        if self.template is not None:
+            return f"template '{self.template}'"
         return f"field '{self.field}'" if self.field else "constant"
 
 
@@ -123,6 +149,16 @@ class ValueSpec:
 
 
 @dataclass(frozen=True)
+class ModelSpec:
+    """A stream's `model` block: rows with the same `code` are variants of one root model."""
+
+    place: str
+    code: Source
+    family_variant: Source
+    sub_model_code: Source | None
+
+
+@dataclass(frozen=True)
 class StreamMapping:
     """One stream's mapping, parsed."""
 
@@ -133,6 +169,7 @@ class StreamMapping:
     categories: Source | None
     enabled: Source | None
     values: tuple[ValueSpec, ...]
+    model: ModelSpec | None = None
 
 
 # -- parsing ------------------------------------------------------------------------
@@ -149,9 +186,13 @@ def _parse_source(raw: Any, place: str, problems: list[str], allowed: frozenset[
         problems.append(
             f"{place}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
         )
-    has_field, has_value = "field" in raw, "value" in raw
-    if has_field == has_value:
-        problems.append(f"{place}: set exactly one of 'field' or 'value'")
+    has_field, has_value, has_template = "field" in raw, "value" in raw, "template" in raw
+    if has_field + has_value + has_template != 1:
+        problems.append(f"{place}: set exactly one of 'field', 'value' or 'template'")
+    template = raw.get("template")
+    if has_template and not isinstance(template, str):
+        problems.append(f"{place}.template: expected a text with {{field}} parts, got {template!r}")
+        template = None
     field = raw.get("field")
     if has_field and not isinstance(field, str):
         problems.append(f"{place}.field: expected a field name, got {field!r}")
@@ -165,6 +206,7 @@ def _parse_source(raw: Any, place: str, problems: list[str], allowed: frozenset[
         constant=raw.get("value"),
         table=table,
         default=raw.get("default", _MISSING),
+        template=template if has_template else None,
     )
 
 
@@ -255,6 +297,35 @@ def _parse_stream(stream: str, raw: Any, origin: str, problems: list[str]) -> St
         categories=optional("categories"),
         enabled=optional("enabled"),
         values=tuple(specs),
+        model=_parse_model(raw.get("model"), f"{place}.model", problems),
+    )
+
+
+def _parse_model(raw: Any, place: str, problems: list[str]) -> ModelSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        problems.append(f"{place}: expected an object with code and family_variant")
+        return None
+    unknown = sorted(set(raw) - MODEL_KEYS)
+    if unknown:
+        problems.append(
+            f"{place}: unknown key(s) {', '.join(unknown)}"
+            f" (allowed: {', '.join(sorted(MODEL_KEYS))})"
+        )
+    problems.extend(
+        f"{place}.{key}: required" for key in ("code", "family_variant") if key not in raw
+    )
+    sub = raw.get("sub_model_code")
+    return ModelSpec(
+        place=place,
+        code=_parse_source(raw.get("code", ""), f"{place}.code", problems, SOURCE_KEYS),
+        family_variant=_parse_source(
+            raw.get("family_variant", ""), f"{place}.family_variant", problems, SOURCE_KEYS
+        ),
+        sub_model_code=None
+        if sub is None
+        else _parse_source(sub, f"{place}.sub_model_code", problems, SOURCE_KEYS),
     )
 
 
@@ -363,6 +434,12 @@ def _sources(mapping: StreamMapping) -> list[tuple[str, Source]]:
         found.append((place, spec.source))
         if spec.unit is not None:
             found.append((f"{place}.unit", spec.unit))
+    model = mapping.model
+    if model is not None:
+        found += [(f"{model.place}.code", model.code)]
+        found += [(f"{model.place}.family_variant", model.family_variant)]
+        if model.sub_model_code is not None:
+            found.append((f"{model.place}.sub_model_code", model.sub_model_code))
     return found
 
 
@@ -371,6 +448,12 @@ def check_against_schema(mapping: StreamMapping, schema: Mapping[str, Any]) -> l
     source fields the records cannot have, and `map` keys no value can match."""
     problems: list[str] = []
     for place, source in _sources(mapping):
+        if source.template is not None:
+            for name in template_fields(source.template):
+                _, problem = _resolve(schema, parse_path(name))
+                if problem is not None:
+                    problems.append(f"{place}.template: {problem}")
+            continue
         if source.field is None:
             continue
         field_schema, problem = _resolve(schema, source.path)

@@ -11,6 +11,7 @@ from singer_sdk.contrib.msgspec import MsgSpecReader
 
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
 from target_akeneo.client import AkeneoClient, RetryPolicy
+from target_akeneo.dispatch import Dispatcher
 from target_akeneo.errors import MappingError, RejectedProductsError, TargetAkeneoError
 from target_akeneo.mapping import (
     CompiledMapping,
@@ -20,6 +21,7 @@ from target_akeneo.mapping import (
     parse_mapping,
     validate_mapping,
 )
+from target_akeneo.models import ModelBuilder, ModelStage, load_family_variants
 from target_akeneo.report import JsonLinesWriter, RunReport
 from target_akeneo.sdk_compat import ConfigValidatedOnParse, SettleBeforeState
 from target_akeneo.settings import CONFIG_SCHEMA, Settings, parse_settings
@@ -108,6 +110,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
     client.authenticate()
     structure = load_structure(client, attribute_codes(streams), family_codes(streams))
     validate_mapping(streams, structure, create_options=settings.create_missing_options)
+    variants = load_family_variants(client, streams)
     mappings = {name: compile_mapping(m, structure) for name, m in streams.items()}
     cache_file = None
     if not settings.dry_run or settings.skip_unchanged:
@@ -119,13 +122,15 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         client.counters.requests,
         ", ".join(sorted(mappings)),
     )
+    report = RunReport()
+    dry_run_writer = JsonLinesWriter(settings.dry_run_path)
     upserter = Upserter(
         client=client,
         structure=structure,
         confirmed=ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged),
-        report=RunReport(),
+        report=report,
         dead_letters=JsonLinesWriter(settings.dead_letter_path),
-        dry_run_writer=JsonLinesWriter(settings.dry_run_path),
+        dry_run_writer=dry_run_writer,
         options=UpsertOptions(
             by_uuid=settings.product_endpoint == "uuid",
             create_missing_options=settings.create_missing_options,
@@ -137,6 +142,27 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
             run_report_path=settings.run_report_path,
         ),
     )
+    model_specs = {name: m.model for name, m in streams.items() if m.model is not None}
+    if model_specs:
+        models_file = None
+        if cache_file is not None:
+            # The same state store, its own scope: the hash of each model's payload by code.
+            models_file = SentHashCache(settings.cache_path, settings.base_url, "product-models")
+        confirmed_models = ConfirmedPayloads(models_file, skip_unchanged=settings.skip_unchanged)
+
+        def stage(dispatcher: Dispatcher) -> ModelStage:
+            return ModelStage(
+                ModelBuilder(model_specs, variants),
+                dispatcher=dispatcher,
+                client=client,
+                confirmed=confirmed_models,
+                report=report,
+                dry_run_writer=dry_run_writer if settings.dry_run else None,
+                send_products=upserter.send_rows,
+                reject=upserter.refuse_row,
+            )
+
+        upserter.stage_models(stage)
     return mappings, upserter
 
 

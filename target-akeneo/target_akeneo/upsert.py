@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,7 @@ from target_akeneo.client import AkeneoClient, LineResult
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import PimUnavailableError
 from target_akeneo.mapping import CompiledMapping
+from target_akeneo.models import MODELS, ModelStage, Row
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter, summary_line, write_report
 from target_akeneo.structure import PimStructure
 
@@ -113,6 +114,13 @@ class Upserter:
         )
         # Outcomes whose retries ran out: the PIM is gone and the run must end without STATE.
         self._unavailable: list[Outcome] = []
+        # Streams with a `model` block: their rows wait for settle (see models.py).
+        self._models: ModelStage | None = None
+        self._mappings: dict[str, CompiledMapping] = {}
+
+    def stage_models(self, make: Callable[[Dispatcher], ModelStage]) -> None:
+        """Attach the model stage (it sends through this upserter's dispatcher)."""
+        self._models = make(self._dispatcher)
 
     # -- from the sinks (main thread) ---------------------------------------------------
 
@@ -137,7 +145,9 @@ class Upserter:
                     payload=None,
                 )
             )
-        if batch.products:
+        if batch.products and self._models is not None and self._models.builder.handles(stream):
+            self._hold_for_models(mapping, batch)
+        elif batch.products:
             self._send(mapping, batch)
         if self._unavailable:
             self.settle()
@@ -164,6 +174,46 @@ class Upserter:
         if options.by_uuid:
             self._assign_uuids(todo)
         self._dispatcher.send(PRODUCTS, todo)
+
+    def _hold_for_models(self, mapping: CompiledMapping, batch: Batch) -> None:
+        self._mappings[mapping.stream] = mapping
+        options = self._options
+        if options.create_missing_options and not options.dry_run:
+            # Before the models go out: their values (a colour axis) may need new options.
+            self._create_missing_options(
+                mapping,
+                [Pending(mapping.stream, k, p, r, "", b"") for k, (p, r) in batch.products.items()],
+            )
+        assert self._models is not None
+        replaced = self._models.builder.collect(mapping.stream, batch.products)
+        if replaced:
+            self._report.add(mapping.stream, "unchanged", replaced)
+            self._report.add(mapping.stream, "superseded", replaced)
+
+    def send_rows(self, stream: str, rows: list[Row]) -> None:
+        """Send rows of a model stream once their parents are confirmed (the model stage)."""
+        batch = Batch()
+        for row in rows:
+            batch.products[row.identifier] = (row.payload, row.record)
+        self._send(self._mappings[stream], batch)
+
+    def refuse_row(self, row: Row, reason: str, body: Mapping[str, Any]) -> None:
+        """Dead-letter a row of a model stream that is not sent (conflict, model rejected)."""
+        self._report.add(row.stream, "rejected")
+        errors = body.get("errors")
+        status = body.get("status_code")
+        self._dead_letters.write(
+            dead_letter(
+                row.stream,
+                row.identifier,
+                reason,
+                status_code=status if isinstance(status, int) else None,
+                message=str(body.get("message") or ""),
+                errors=errors if isinstance(errors, list) else None,
+                record=row.record,
+                payload=row.payload,
+            )
+        )
 
     def _changed(self, stream: str, items: list[Pending]) -> list[Pending]:
         known = self._confirmed.known([item.identifier for item in items])
@@ -219,6 +269,8 @@ class Upserter:
 
     def send_chunk(self, lane: str, chunk: Sequence[Pending]) -> list[Outcome]:
         """Send one ≤100-line request (worker thread); the client retries what is transient."""
+        if lane == MODELS and self._models is not None:
+            return self._models.send_chunk(chunk)
         results = self._client.upsert_products(
             [item.line for item in chunk], by_uuid=self._options.by_uuid
         )
@@ -226,9 +278,19 @@ class Upserter:
 
     def account(self, lane: str, outcomes: Sequence[Outcome]) -> None:
         """Tally one chunk's outcomes (main thread, in submission order)."""
+        if lane == MODELS and self._models is not None:
+            self._unavailable.extend(self._models.account(outcomes))
+            return
         counts: dict[tuple[str, str], int] = {}
         for outcome in outcomes:
             item = outcome.item
+            models = self._models
+            if (
+                outcome.reason == "rejected_by_pim"
+                and models
+                and models.held_for_conversion(outcome)
+            ):
+                continue
             if outcome.reason is None:
                 status = "created" if outcome.status_code == 201 else "updated"
                 self._confirmed.confirm(item.identifier, item.digest)
@@ -266,6 +328,12 @@ class Upserter:
         any product, so no STATE can cover a product whose outcome is unknown: those products
         are in the dead-letter file, and the bookmark stays where it was.
         """
+        if self._models is not None:
+            if self._models.builder.pending() and not self._unavailable:
+                self._models.flush()
+            self._dispatcher.settle()
+            while self._models.convert():
+                self._dispatcher.settle()
         self._dispatcher.settle()
         self._confirmed.flush()
         self._dead_letters.flush()
@@ -291,6 +359,8 @@ class Upserter:
         return report
 
     def _close_files(self) -> None:
+        if self._models is not None:
+            self._models.close()
         self._dead_letters.close()
         self._dry_run_writer.close()
         self._confirmed.close()
