@@ -7,6 +7,7 @@ one function `record -> (identifier, payload)` so nothing is interpreted per rec
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import string
 from collections.abc import Callable, Mapping
@@ -19,7 +20,11 @@ from target_akeneo.structure import SELECT_TYPES, Attribute, PimStructure
 
 SOURCE_KEYS = frozenset({"field", "value", "template", "map", "default"})
 VALUE_KEYS = SOURCE_KEYS | {"locales", "locale", "scope", "unit", "amount", "currency"}
-STREAM_KEYS = frozenset({"identifier", "family", "categories", "enabled", "values", "model"})
+STREAM_KEYS = frozenset(
+    {"identifier", "family", "categories", "enabled", "values", "model", "parent"}
+)
+# A stream of product models: `{product_models: {code, family_variant, parent, values}}`.
+MODEL_STREAM_KEYS = frozenset({"code", "family_variant", "parent", "categories", "values"})
 MODEL_KEYS = frozenset({"code", "family_variant", "sub_model_code"})
 _MISSING = object()
 
@@ -170,6 +175,9 @@ class StreamMapping:
     enabled: Source | None
     values: tuple[ValueSpec, ...]
     model: ModelSpec | None = None
+    parent: Source | None = None  # products: the code of their model
+    kind: str = "products"  # or "product_models": the identifier is then the model's code
+    family_variant: Source | None = None
 
 
 # -- parsing ------------------------------------------------------------------------
@@ -256,8 +264,44 @@ def _parse_value(attribute: str, raw: Any, place: str, problems: list[str]) -> V
     )
 
 
+def _parse_model_stream(
+    stream: str, raw: Mapping[str, Any], origin: str, problems: list[str]
+) -> StreamMapping | None:
+    place = f"{origin}: {stream}.product_models"
+    inner = raw["product_models"]
+    if set(raw) != {"product_models"}:
+        problems.append(f"{origin}: {stream}: a product_models stream has only 'product_models'")
+    if not isinstance(inner, Mapping):
+        problems.append(f"{place}: expected an object with code, family_variant, parent, values")
+        return None
+    unknown = sorted(set(inner) - MODEL_STREAM_KEYS)
+    if unknown:
+        problems.append(
+            f"{place}: unknown key(s) {', '.join(unknown)}"
+            f" (allowed: {', '.join(sorted(MODEL_STREAM_KEYS))})"
+        )
+    if "code" not in inner:
+        problems.append(f"{place}.code: required (the record field holding the model code)")
+    as_stream = {key: inner[key] for key in ("parent", "categories", "values") if key in inner}
+    parsed = _parse_stream(
+        stream, {"identifier": inner.get("code", ""), **as_stream}, origin, problems
+    )
+    if parsed is None:
+        return None
+    family_variant = None
+    if inner.get("family_variant") is not None:
+        family_variant = _parse_source(
+            inner["family_variant"], f"{place}.family_variant", problems, SOURCE_KEYS
+        )
+    return dataclasses.replace(
+        parsed, place=place, kind="product_models", family_variant=family_variant
+    )
+
+
 def _parse_stream(stream: str, raw: Any, origin: str, problems: list[str]) -> StreamMapping | None:
     place = f"{origin}: {stream}"
+    if isinstance(raw, Mapping) and "product_models" in raw:
+        return _parse_model_stream(stream, raw, origin, problems)
     if not isinstance(raw, Mapping):
         problems.append(f"{place}: expected an object with identifier and values")
         return None
@@ -298,6 +342,7 @@ def _parse_stream(stream: str, raw: Any, origin: str, problems: list[str]) -> St
         enabled=optional("enabled"),
         values=tuple(specs),
         model=_parse_model(raw.get("model"), f"{place}.model", problems),
+        parent=optional("parent"),
     )
 
 
@@ -425,7 +470,7 @@ def _never_matching_keys(source: Source, field_schema: Any) -> list[str]:
 
 def _sources(mapping: StreamMapping) -> list[tuple[str, Source]]:
     found = [(f"{mapping.place}.identifier", mapping.identifier)]
-    for key in ("family", "categories", "enabled"):
+    for key in ("family", "categories", "enabled", "parent", "family_variant"):
         source = getattr(mapping, key)
         if source is not None:
             found.append((f"{mapping.place}.{key}", source))
@@ -723,6 +768,8 @@ def compile_mapping(mapping: StreamMapping, pim: PimStructure) -> CompiledMappin
             ("family", mapping.family),
             ("enabled", mapping.enabled),
             ("categories", mapping.categories),
+            ("parent", mapping.parent),
+            ("family_variant", mapping.family_variant),
         )
         if source is not None
     )

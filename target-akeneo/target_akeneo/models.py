@@ -22,7 +22,7 @@ from target_akeneo.client import MAX_LINES, AkeneoClient
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import MappingError
 from target_akeneo.mapping import ModelSpec, Source, StreamMapping
-from target_akeneo.report import JsonLinesWriter, RunReport
+from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter
 
 _encode = msgspec.json.Encoder(order="sorted").encode
 MODELS = "models"  # the dispatcher lane of product model lines
@@ -453,6 +453,7 @@ class ModelStage:
         client: AkeneoClient,
         confirmed: ConfirmedPayloads,
         report: RunReport,
+        dead_letters: JsonLinesWriter,
         dry_run_writer: JsonLinesWriter | None,
         send_products: Callable[[str, list[Row]], None],
         reject: Callable[[Row, str, Mapping[str, Any]], None],
@@ -462,10 +463,13 @@ class ModelStage:
         self._client = client
         self._confirmed = confirmed
         self._report = report
+        self._dead_letters = dead_letters
         self._dry_run_writer = dry_run_writer
         self._send_products = send_products
         self._reject = reject
         self._failed: dict[str, Mapping[str, Any]] = {}
+        # Records of models read from their own stream, for their dead letters.
+        self._records: dict[str, Any] = {}
         self._all_values: dict[str, dict[str, Any]] = {}
         self._conversions: list[Outcome] = []
         self._converted: set[str] = set()
@@ -493,12 +497,8 @@ class ModelStage:
                     self._all_values[row.identifier] = row.all_values
                     ready.append(row)
                 else:
-                    message = str(failed.get("message") or "")
-                    self._reject(
-                        row,
-                        "model_rejected",
-                        {**failed, "message": f"model '{line.code}' rejected: {message}"},
-                    )
+                    message = _parent_message(line.code, failed)
+                    self._reject(row, "model_rejected", {**failed, "message": message})
         self._by_stream(ready)
 
     def _by_stream(self, rows: Iterable[Row]) -> None:
@@ -509,8 +509,13 @@ class ModelStage:
             self._send_products(stream, group)
 
     def _send(self, lines: Sequence[ModelLine]) -> None:
+        if self._queue(lines):
+            # Children are sent only once the PIM answered for their parents.
+            self._dispatcher.settle()
+
+    def _queue(self, lines: Sequence[ModelLine]) -> bool:
         if not lines:
-            return
+            return False
         items = []
         for line in lines:
             encoded = _encode(line.payload)
@@ -525,10 +530,9 @@ class ModelStage:
             for item in todo:
                 self._dry_run_writer.write({"stream": item.stream, "product_model": item.payload})
             self._report.add_model("planned", len(todo))
-            return
+            return False
         self._dispatcher.send(MODELS, todo)
-        # Children are sent only once the PIM answered for their parents.
-        self._dispatcher.settle()
+        return bool(todo)
 
     def send_chunk(self, chunk: Sequence[Pending]) -> list[Outcome]:
         results = self._client.upsert_product_models([item.line for item in chunk])
@@ -553,9 +557,89 @@ class ModelStage:
             else:
                 self._failed[item.identifier] = {**outcome.body, "status_code": outcome.status_code}
                 self._report.add_model("rejected")
+                if item.identifier in self._records:  # a line of a `product_models:` stream
+                    self._dead_letter(
+                        item.stream,
+                        item.identifier,
+                        outcome.reason or "rejected_by_pim",
+                        self._failed[item.identifier],
+                        item.payload,
+                    )
                 if outcome.reason == "retries_exhausted":
                     gone.append(outcome)
         return gone
+
+    # -- models from their own stream (`product_models:` mappings) ------------------------
+
+    def submit_stream(self, stream: str, batch: Mapping[str, tuple[dict[str, Any], Any]]) -> None:
+        """Queue a batch of models; a sub-model waits until the PIM answered for its root."""
+        lines = []
+        for code, (payload, record) in batch.items():
+            body = {key: value for key, value in payload.items() if key != "identifier"}
+            lines.append(ModelLine(code, {"code": code, **body}, stream, body.get("parent")))
+            self._records[code] = record
+        self._dispatcher.wait_for(
+            [line.code for line in lines] + [line.parent for line in lines if line.parent]
+        )
+        todo = []
+        for line in lines:
+            failed = self._failed.get(line.parent) if line.parent else None
+            if failed is None:
+                todo.append(line)
+                continue
+            self._failed[line.code] = failed
+            self._report.add_model("rejected")
+            self._dead_letter(
+                stream,
+                line.code,
+                "model_rejected",
+                {**failed, "message": _parent_message(line.parent, failed)},
+                line.payload,
+            )
+        self._queue(todo)
+
+    def parents_ready(self, items: Sequence[Pending]) -> list[Pending]:
+        """Products with a `parent`: wait for the PIM's answer on their models; those whose
+        model was rejected are dead-lettered with the model's message."""
+        parents = {item.payload["parent"] for item in items if item.payload.get("parent")}
+        if not parents:
+            return list(items)
+        self._dispatcher.wait_for(parents)
+        ready = []
+        for item in items:
+            parent = item.payload.get("parent")
+            failed = self._failed.get(parent) if parent else None
+            if failed is None:
+                ready.append(item)
+            else:
+                row = Row(item.stream, item.identifier, item.payload, item.record)
+                self._reject(
+                    row, "model_rejected", {**failed, "message": _parent_message(parent, failed)}
+                )
+        return ready
+
+    def _dead_letter(
+        self,
+        stream: str,
+        code: str,
+        reason: str,
+        body: Mapping[str, Any],
+        payload: Mapping[str, Any],
+    ) -> None:
+        errors = body.get("errors")
+        status = body.get("status_code")
+        self._dead_letters.write(
+            dead_letter(
+                stream,
+                code,
+                reason,
+                status_code=status if isinstance(status, int) else None,
+                message=str(body.get("message") or ""),
+                errors=errors if isinstance(errors, list) else None,
+                record=self._records.get(code),
+                payload=payload,
+            )
+        )
 
     # A simple product becoming a variant: Akeneo refuses the move while the product holds
     # values of the parent's levels, so those are erased first, then the move is resent.
@@ -591,6 +675,10 @@ class ModelStage:
 
     def close(self) -> None:
         self._confirmed.close()
+
+
+def _parent_message(parent: str | None, failed: Mapping[str, Any]) -> str:
+    return f"model '{parent}' rejected: {failed.get('message') or ''}"
 
 
 def _digest(line: bytes) -> str:

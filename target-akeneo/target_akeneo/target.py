@@ -123,13 +123,14 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         ", ".join(sorted(mappings)),
     )
     report = RunReport()
+    dead_letters = JsonLinesWriter(settings.dead_letter_path)
     dry_run_writer = JsonLinesWriter(settings.dry_run_path)
     upserter = Upserter(
         client=client,
         structure=structure,
         confirmed=ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged),
         report=report,
-        dead_letters=JsonLinesWriter(settings.dead_letter_path),
+        dead_letters=dead_letters,
         dry_run_writer=dry_run_writer,
         options=UpsertOptions(
             by_uuid=settings.product_endpoint == "uuid",
@@ -143,7 +144,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         ),
     )
     model_specs = {name: m.model for name, m in streams.items() if m.model is not None}
-    if model_specs:
+    if model_specs or any(m.kind == "product_models" or m.parent for m in streams.values()):
         models_file = None
         if cache_file is not None:
             # The same state store, its own scope: the hash of each model's payload by code.
@@ -157,6 +158,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
                 client=client,
                 confirmed=confirmed_models,
                 report=report,
+                dead_letters=dead_letters,
                 dry_run_writer=dry_run_writer if settings.dry_run else None,
                 send_products=upserter.send_rows,
                 reject=upserter.refuse_row,

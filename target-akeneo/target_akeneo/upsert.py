@@ -127,6 +127,9 @@ class Upserter:
     def submit(self, mapping: CompiledMapping, batch: Batch) -> None:
         """Account a drained batch and queue its changed products (answers come later)."""
         stream, report = mapping.stream, self._report
+        if mapping.mapping.kind == "product_models" and self._models is not None:
+            self._submit_models(mapping, batch)
+            return
         report.add(stream, "received", batch.received)
         if batch.superseded:
             report.add(stream, "unchanged", batch.superseded)
@@ -162,6 +165,8 @@ class Upserter:
             # An older version still in flight is answered first: newest wins, sent once.
             self._dispatcher.wait_for(item.identifier for item in items)
         todo = self._changed(stream, items)
+        if self._models is not None and not options.dry_run:
+            todo = self._models.parents_ready(todo)
         if not todo:
             return
         if options.dry_run:
@@ -174,6 +179,26 @@ class Upserter:
         if options.by_uuid:
             self._assign_uuids(todo)
         self._dispatcher.send(PRODUCTS, todo)
+
+    def _submit_models(self, mapping: CompiledMapping, batch: Batch) -> None:
+        """A `product_models:` stream: its lines are models, counted apart from products."""
+        assert self._models is not None
+        for entry in batch.unmappable:
+            self._report.add_model("rejected")
+            self._dead_letters.write(
+                dead_letter(
+                    mapping.stream,
+                    entry.identifier,
+                    "mapping_error",
+                    status_code=None,
+                    message=entry.message,
+                    errors=None,
+                    record=entry.record,
+                    payload=None,
+                )
+            )
+        if batch.products:
+            self._models.submit_stream(mapping.stream, batch.products)
 
     def _hold_for_models(self, mapping: CompiledMapping, batch: Batch) -> None:
         self._mappings[mapping.stream] = mapping

@@ -280,3 +280,83 @@ def test_checked_before_sending(pim: Any, tmp_path: Path) -> None:
     assert run.returncode == 1
     assert "family variant 'shoes_by_size' does not exist in family 'clothing'" in run.stderr
     assert writes(pim.stats()) == 0
+
+
+MODEL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string"},
+        "parent": {"type": ["string", "null"]},
+        "name": {"type": ["string", "null"]},
+        "color": {"type": ["string", "null"]},
+    },
+}
+
+STREAMS_MAPPING: dict[str, Any] = {
+    "styles": {
+        "product_models": {
+            "code": "code",
+            "family_variant": {"value": "clothing_color_size"},
+            "parent": "parent",
+            "values": {"name": {"field": "name", "locale": "en_US"}, "color": "color"},
+        }
+    },
+    "products": {
+        "identifier": "sku",
+        "family": {"value": "clothing"},
+        "parent": {"field": "style"},
+        "values": {"size": "size", "quantity": "qty"},
+    },
+}
+
+
+def two_streams(models: list[dict[str, Any]], products: list[dict[str, Any]]) -> str:
+    messages: list[dict[str, Any]] = [
+        {"type": "SCHEMA", "stream": "styles", "schema": MODEL_SCHEMA, "key_properties": ["code"]}
+    ]
+    messages += [{"type": "RECORD", "stream": "styles", "record": r} for r in models]
+    messages.append(
+        {"type": "SCHEMA", "stream": "products", "schema": SCHEMA, "key_properties": ["sku"]}
+    )
+    messages += [{"type": "RECORD", "stream": "products", "record": r} for r in products]
+    messages.append({"type": "STATE", "value": {"bookmarks": {"done": True}}})
+    return "".join(json.dumps(m) + "\n" for m in messages)
+
+
+def test_models_from_their_own_stream(pim: Any, tmp_path: Path) -> None:
+    models = [
+        {"code": "JKT", "parent": None, "name": "Rain jacket", "color": None},
+        {"code": "JKT_black", "parent": "JKT", "name": None, "color": "black"},
+        {"code": "JKT_red", "parent": "JKT", "name": None, "color": "red"},
+        {"code": "BAD", "parent": None, "name": "y" * 300, "color": None},
+        {"code": "BAD_red", "parent": "BAD", "name": None, "color": "red"},
+    ]
+    products = [
+        {"sku": "JKT-black-s", "style": "JKT_black", "size": "s", "qty": 1},
+        {"sku": "JKT-red-m", "style": "JKT_red", "size": "m", "qty": 2},
+        {"sku": "BAD-red-m", "style": "BAD_red", "size": "m", "qty": 3},
+    ]
+    cfg = config(pim, tmp_path, STREAMS_MAPPING)
+    run = run_target(cfg, two_streams(models, products), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert pim.get_product_model("JKT_red")["parent"] == "JKT"
+    assert data(pim.get_product_model("JKT"), "name") == "Rain jacket"
+    product = pim.get_product("JKT-red-m")
+    assert product["parent"] == "JKT_red"
+    assert data(product, "color") == "red"
+    assert data(product, "quantity") == 2
+    assert pim.get_product_model("BAD") is None
+    letters = {letter["identifier"]: letter for letter in run.dead_letters()}
+    assert set(letters) == {"BAD", "BAD_red", "BAD-red-m"}
+    assert letters["BAD"]["reason"] == "rejected_by_pim"
+    assert letters["BAD-red-m"]["reason"] == "model_rejected"
+    assert "model 'BAD" in letters["BAD-red-m"]["message"]
+    report = run.report
+    assert report["models"] == {"created": 3, "updated": 0, "unchanged": 0, "rejected": 2}
+    assert (report["received"], report["created"], report["rejected"]) == (3, 2, 1)
+    before = writes(pim.stats())
+    again = run_target(cfg, two_streams(models, products), tmp_path)
+    assert again.returncode == 0, again.stderr
+    # Only the rejected root is tried again; its sub-model and product wait on it.
+    assert writes(pim.stats()) - before == 1
+    assert {letter["identifier"] for letter in again.dead_letters()} == set(letters)
