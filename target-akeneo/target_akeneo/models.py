@@ -657,6 +657,9 @@ class ModelStage:
     def convert(self) -> bool:
         """Erase the held products' other-level values, then resend them; False if none."""
         held, self._conversions = self._conversions, []
+        all_values = self._all_values
+        # Every product line sent so far is answered: what a conversion needs is in `held`.
+        self._all_values = {}
         if not held:
             return False
         for start in range(0, len(held), MAX_LINES):
@@ -666,7 +669,7 @@ class ModelStage:
                 sent = json.loads(outcome.item.line)
                 key = {name: sent[name] for name in ("identifier", "uuid") if name in sent}
                 attributes = outside_attributes(outcome.body)
-                lines.append(erase_line(key, self._all_values[outcome.item.identifier], attributes))
+                lines.append(erase_line(key, all_values[outcome.item.identifier], attributes))
             self._client.upsert_products(
                 lines, by_uuid=not any("identifier" in json.loads(x) for x in lines)
             )
