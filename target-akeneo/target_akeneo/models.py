@@ -176,14 +176,15 @@ class Plan:
     refused: list[Refusal] = field(default_factory=list)
 
 
-def _text(entries: Any) -> str:
-    return json.dumps(entries, sort_keys=True, ensure_ascii=False, default=str)
+def _text(entries: Any) -> bytes:
+    """The canonical form two values compare by (keys sorted)."""
+    return _encode(entries)
 
 
 def _shown(entries: Any) -> str:
     """A value as the user reads it in a conflict message: the data, not the envelope."""
     data = [entry.get("data") for entry in entries] if isinstance(entries, list) else entries
-    return _text(data[0] if isinstance(data, list) and len(data) == 1 else data)
+    return _text(data[0] if isinstance(data, list) and len(data) == 1 else data).decode()
 
 
 class _Level:
@@ -191,13 +192,14 @@ class _Level:
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
+        self.texts: dict[str, bytes] = {}
         self.first: dict[str, str] = {}  # attribute -> identifier of the row that set it
 
     def conflicts(self, row: Row, values: Mapping[str, Any]) -> list[str]:
         found = []
         for attribute, entries in values.items():
             known = self.values.get(attribute)
-            if known is not None and _text(known) != _text(entries):
+            if known is not None and self.texts[attribute] != _text(entries):
                 found.append(
                     f"attribute '{attribute}': {_shown(known)} ({self.first[attribute]})"
                     f" vs {_shown(entries)} ({row.identifier})"
@@ -208,6 +210,7 @@ class _Level:
         for attribute, entries in values.items():
             if attribute not in self.values:
                 self.values[attribute] = entries
+                self.texts[attribute] = _text(entries)
                 self.first[attribute] = row.identifier
 
 
@@ -223,7 +226,7 @@ class ModelBuilder:
         # Kept for the run: values given to each model, and the axis values of its variants.
         self._levels: dict[str, _Level] = {}
         self._variant_of: dict[str, str] = {}  # model code -> family variant code
-        self._axes: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._axes: dict[tuple[str, tuple[bytes, ...]], str] = {}
 
     def handles(self, stream: str) -> bool:
         return stream in self._specs
