@@ -245,6 +245,11 @@ class ModelBuilder:
     def pending(self) -> bool:
         return bool(self._rows)
 
+    def take(self) -> list[Row]:
+        """The held rows, no longer held (the run stops without sending them)."""
+        rows, self._rows = list(self._rows.values()), {}
+        return rows
+
     def plan(self) -> Plan:
         rows, self._rows = list(self._rows.values()), {}
         plan = Plan()
@@ -503,6 +508,11 @@ class ModelStage:
                     message = _parent_message(line.code, failed)
                     self._reject(row, "model_rejected", {**failed, "message": message})
         self._by_stream(ready)
+
+    def abandon(self, why: str) -> None:
+        """Dead-letter the held rows: the PIM is gone, so the run stops without them."""
+        for row in self.builder.take():
+            self._reject(row, "retries_exhausted", {"message": f"not sent: {why}"})
 
     def _by_stream(self, rows: Iterable[Row]) -> None:
         streams: dict[str, list[Row]] = {}

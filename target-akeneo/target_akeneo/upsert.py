@@ -354,7 +354,9 @@ class Upserter:
         are in the dead-letter file, and the bookmark stays where it was.
         """
         if self._models is not None:
-            if self._models.builder.pending() and not self._unavailable:
+            if self._unavailable:
+                self._models.abandon("the PIM is unavailable")
+            elif self._models.builder.pending():
                 self._models.flush()
             self._dispatcher.settle()
             while self._models.convert():

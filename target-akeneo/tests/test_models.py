@@ -360,3 +360,15 @@ def test_models_from_their_own_stream(pim: Any, tmp_path: Path) -> None:
     # Only the rejected root is tried again; its sub-model and product wait on it.
     assert writes(pim.stats()) - before == 1
     assert {letter["identifier"] for letter in again.dead_letters()} == set(letters)
+
+
+def test_models_through_transient_faults(tmp_path: Path) -> None:
+    with SandboxProcess(catalog=VARIANT_CATALOG, faults="429=0.2,500=0.1", seed=5) as pim:
+        cfg = config(pim, tmp_path, max_retries=8)
+        run = run_target(cfg, lines(rows(styles=3, colors=("black", "red", "white"))), tmp_path)
+        assert run.returncode == 0, run.stderr
+        assert run.report["retries"] > 0
+        assert len(pim.all_products()) == 18
+        assert len(pim.all_product_models()) == 12
+        assert run.dead_letters() == []
+        assert pim.stats()["values_dropped"] == 0
