@@ -372,3 +372,16 @@ def test_models_through_transient_faults(tmp_path: Path) -> None:
         assert len(pim.all_product_models()) == 12
         assert run.dead_letters() == []
         assert pim.stats()["values_dropped"] == 0
+
+
+def test_bad_model_block_is_one_line_per_problem(pim: Any, tmp_path: Path) -> None:
+    mapping = copy.deepcopy(MAPPING)
+    mapping["products"]["model"] = {"code": "style", "colour": "color", "sub_model_code": {}}
+    run = run_target(config(pim, tmp_path, mapping), lines(rows()), tmp_path)
+    assert run.returncode == 1
+    assert "products.model: unknown key(s) colour" in run.stderr
+    assert "products.model.family_variant: required" in run.stderr
+    assert "products.model.sub_model_code: set exactly one of 'field', 'value' or 'template'" in (
+        run.stderr
+    )
+    assert writes(pim.stats()) == 0
