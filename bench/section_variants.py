@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,7 @@ def measure(rows: int) -> dict[str, Any]:
         "rerun": rerun,
         "simple": simple,
         "requests_per_100_writes": round(100 * variants["write_requests"] / total_writes, 3),
+        "load_average": [round(load, 1) for load in os.getloadavg()],
     }
 
 
@@ -164,7 +166,9 @@ def render(result: dict[str, Any]) -> str:
         f" {result['sub_models']} sub-models and their variant products"
         " (family variant `clothing_color_size`, tests/data/variants/catalog.json), beside the"
         " same rows sent as simple products. Write requests are PATCH/POST on /products and"
-        " /product-models counted by the sandbox; writes are products plus models written.",
+        " /product-models counted by the sandbox; writes are products plus models written."
+        f" Load average (1/5/15 min) at the end: {result['load_average']} (2 cores shared, so"
+        " wall times are noisy; the requests are not).",
         "",
         "| run | wall s | peak MB | write requests | products written | models written |"
         " values dropped | rejected |",
