@@ -255,7 +255,7 @@ class ModelBuilder:
         plan = Plan()
         roots: dict[str, ModelLine] = {}
         subs: dict[str, ModelLine] = {}
-        placed: list[tuple[Row, str, str | None, dict[str, Any]]] = []
+        placed: list[tuple[Row, str]] = []  # a row and its parent model
         # First pass: where each row goes, and the values of each model it gives.
         shaped: list[tuple[Row, str, FamilyVariant, str | None, list[dict[str, Any]]]] = []
         for row in rows:
@@ -330,7 +330,7 @@ class ModelBuilder:
                 if sub is None:
                     sub = subs[sub_code] = ModelLine(sub_code, {}, row.stream, parent=code)
                 parent = sub_code
-            placed.append((row, parent, sub_code, split[variant.levels]))
+            placed.append((row, parent))
             row.payload["parent"] = parent
             values = split[variant.levels]
             if values:
@@ -349,7 +349,7 @@ class ModelBuilder:
                 line.parent,
                 self._levels[line.code].values,
             )
-        for row, parent, _, _ in placed:
+        for row, parent in placed:
             (subs.get(parent) or roots[parent]).children.append(row)
         plan.roots = list(roots.values())
         plan.subs = list(subs.values())
@@ -413,10 +413,6 @@ def _model_payload(
     if values:
         payload["values"] = dict(values)
     return payload
-
-
-def model_line(payload: Mapping[str, Any]) -> bytes:
-    return _encode(payload)
 
 
 def erase_line(
