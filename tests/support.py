@@ -13,6 +13,7 @@ from akeneo_sandbox.testing import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCEPTANCE = ROOT / "tests" / "data" / "acceptance"
+SAMPLES = ROOT / "tests" / "data" / "samples"
 EXAMPLES = ROOT / "examples"
 MELTANO = Path(sys.executable).parent / "meltano"
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import asyncssh
 import pytest
-from tap_helpers import product_stream, sync
 
 from tap_erp_xml.errors import SourceError
+from tap_erp_xml.testing import product_stream, sync
 
 USER = "erp"
 PASSWORD = "sftp-password-that-must-never-appear"

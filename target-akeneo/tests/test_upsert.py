@@ -15,7 +15,7 @@ import pytest
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
 from target_akeneo.client import ClientCounters, LineResult
 from target_akeneo.errors import PimUnavailableError
-from target_akeneo.mapping import CompiledMapping
+from target_akeneo.mapping import CompiledMapping, parse_mapping
 from target_akeneo.report import JsonLinesWriter, RunReport
 from target_akeneo.structure import PimStructure
 from target_akeneo.upsert import Batch, Unmappable, Upserter, UpsertOptions
@@ -42,7 +42,12 @@ class ScriptedClient:
         return results
 
 
-MAPPING = CompiledMapping("products", lambda record: ("", {}), ())
+MAPPING = CompiledMapping(
+    "products",
+    lambda record: ("", {}),
+    (),
+    parse_mapping({"products": {"identifier": "sku"}}, "mapping.yml")["products"],
+)
 
 
 def make(tmp_path: Path, client: ScriptedClient, **options: Any) -> Upserter:
