@@ -26,6 +26,7 @@ import section_e2e
 import section_sandbox
 import section_tap
 import section_target
+import section_variants
 from measure import BenchError
 from section_target import Sandbox
 from workloads import BENCH, CATALOG, ROOT, Workloads, label
@@ -268,12 +269,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     raw = out / "results.json"
     results["raw"] = str(raw.relative_to(ROOT) if raw.is_relative_to(ROOT) else raw)
-    results_path.write_text(
-        report.render(
-            results, [report.Check(**c) for c in results["checks"]], commands(plan.smoke)
-        ),
-        encoding="utf-8",
+    text = report.render(
+        results, [report.Check(**c) for c in results["checks"]], commands(plan.smoke)
     )
+    # The product model figures come from bench/section_variants.py; keep them.
+    results_path.write_text(section_variants.keep_block(results_path, text), encoding="utf-8")
     raw.write_text(json.dumps(results, indent=2), encoding="utf-8")
     log(f"wrote {results_path}")
     print(json.dumps(_summary(results, results_path)))
@@ -285,7 +285,7 @@ def rerender(raw: Path, results_path: Path) -> int:
     results = json.loads(raw.read_text(encoding="utf-8"))
     found = [report.Check(**c) for c in results["checks"]]
     text = report.render(results, found, commands(bool(results["plan"]["smoke"])))
-    results_path.write_text(text, encoding="utf-8")
+    results_path.write_text(section_variants.keep_block(results_path, text), encoding="utf-8")
     log(f"wrote {results_path} from {raw}")
     return 0
 

@@ -192,6 +192,15 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def keep_block(path: Path, text: str) -> str:
+    """`text` (a RESULTS.md the full run rendered) with this section's block from `path`."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if BEGIN not in old or END not in old or BEGIN in text:
+        return text
+    block = BEGIN + old.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+    return text.rstrip("\n") + "\n\n" + block
+
+
 def write_block(path: Path, block: str) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     if BEGIN in text and END in text:
