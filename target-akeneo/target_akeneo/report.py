@@ -16,6 +16,10 @@ from target_akeneo.client import ClientCounters
 OUTCOMES = ("received", "created", "updated", "unchanged", "rejected", "planned")
 # Product models are counted apart from products (they are not received lines).
 MODEL_OUTCOMES = ("created", "updated", "unchanged", "rejected", "planned")
+# Media values are counted apart from products: a product can land while its image fails.
+MEDIA_OUTCOMES = ("media_uploaded", "media_unchanged", "media_failed")
+ASSOCIATION_OUTCOMES = ("associations_sent", "associations_unchanged", "associations_failed")
+MISSING_OUTCOMES = ("missing", "missing_disabled", "missing_deleted")
 # Of the received: products sent again from the state store, and those rejected again.
 RETRY_COUNTS = ("retried", "still_rejected")
 
@@ -64,6 +68,8 @@ class RunReport:
         }
         if not dry_run:
             report.pop("planned")
+        for outcome in (*MEDIA_OUTCOMES, *ASSOCIATION_OUTCOMES, *MISSING_OUTCOMES):
+            report[outcome] = self.total(outcome)
         report.update(
             requests=counters.requests,
             product_requests=counters.product_requests,
@@ -182,7 +188,8 @@ def dead_letter(
     record: Mapping[str, Any] | None,
     payload: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """One dead-letter entry; `reason` is rejected_by_pim, mapping_error or retries_exhausted."""
+    """One dead-letter entry; `reason` is rejected_by_pim, mapping_error, retries_exhausted,
+    media_error, association_error or unknown_category."""
     return {
         "stream": stream,
         "identifier": identifier,
