@@ -190,7 +190,8 @@ class ErpXmlStream(RecordLoopShortcuts):
             listed = self._source.list_files(self.definition.files)
             due = self._due(listed, bookmarks)
             if full and due:
-                due = {source.name for source in listed}  # one export: all of it or nothing
+                # One export: all of it or nothing.
+                due = {source.name: due.get(source.name, False) for source in listed}
                 self.set_stream_version(self._version)
             for source in listed:
                 if source.name not in due:
@@ -198,7 +199,9 @@ class ErpXmlStream(RecordLoopShortcuts):
                     continue
                 without_records = counts.files_without_records
                 try:
-                    yield from self._file_records(source, counts, keep, context)
+                    # Read again for a new definition: every record, whatever the bookmark.
+                    file_keep = None if due[source.name] else keep
+                    yield from self._file_records(source, counts, file_keep, context)
                 except (XmlError, SourceError) as exc:
                     if self._settings.on_malformed_file == "fail":
                         raise
@@ -232,30 +235,30 @@ class ErpXmlStream(RecordLoopShortcuts):
             counts.files_without_records,
         )
 
-    def _due(self, listed: list[SourceFile], bookmarks: dict[str, Any]) -> set[str]:
-        """Names of the files to read: new, modified, or bookmarked by another definition
-        (logged once, saying why they are read again)."""
+    def _due(self, listed: list[SourceFile], bookmarks: dict[str, Any]) -> dict[str, bool]:
+        """The files to read (new, modified, or bookmarked by another definition), each with
+        whether it is read for a new definition (logged once, saying why)."""
         current = self.definition_fingerprint
-        due: set[str] = set()
+        due: dict[str, bool] = {}
         redefined = 0
         for source in listed:
             bookmark = bookmarks.get(source.name)
             if bookmark is None or source.modified is None:
-                due.add(source.name)
+                due[source.name] = False
                 continue
             # A bare mtime string is a bookmark from before fingerprints: made with unknown fields.
             made_with = bookmark.get("definition") if isinstance(bookmark, dict) else None
             modified = bookmark.get("modified") if isinstance(bookmark, dict) else bookmark
             if made_with != current:
                 redefined += 1
-                due.add(source.name)
+                due[source.name] = True
             elif source.modified > datetime.datetime.fromisoformat(str(modified)):
-                due.add(source.name)
+                due[source.name] = False
         if redefined:
             self.logger.info(
                 "Stream '%s': %d bookmarked files were read with another stream definition "
                 "(record_path, namespaces, fields, encoding or stream maps changed since): "
-                "reading them again",
+                "reading them again, every record whatever the replication bookmark",
                 self.name,
                 redefined,
             )
