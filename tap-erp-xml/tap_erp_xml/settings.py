@@ -184,8 +184,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         "on_invalid_value",
         (
             "A value that cannot be converted to its declared type: `fail` the run (default) "
-            "with `file:line: field …`, or `skip` the record with a warning; skipped records "
-            "are counted in the end-of-stream log line."
+            "with `file:line:column (record n, key=value): field …`, or `skip` the record with "
+            "a warning; skipped records are counted in the end-of-stream log line."
         ),
     ),
     _fail_or_skip(
