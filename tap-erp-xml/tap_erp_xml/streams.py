@@ -174,6 +174,8 @@ class ErpXmlStream(RecordLoopShortcuts):
             "stream_map_config": config.get("stream_map_config"),
             "flattening": flattening,
             "deselected": sorted(".".join(b) for b, on in self.mask.items() if not on),
+            # Without fields, the sampled schema decides how values are conformed.
+            "sampled": None if self.definition.fields else self._settings.infer_schema_sample_size,
         }
         return fingerprint(shaping)
 
@@ -351,14 +353,21 @@ class ErpXmlStream(RecordLoopShortcuts):
             if top is not None:
                 self.bookmark(top, context)
 
+    @functools.cached_property
+    def _key_extract(self) -> Extract | None:
+        """Reads only the key fields; compiled on the first conversion error."""
+        names = self.definition.key_properties
+        if not names or self.definition.fields is None:
+            return None
+        return compile_fields(tuple(f for f in self.definition.fields if f.name in names)).extract
+
     def _keys(self, elem: Element) -> str:
         """``sku=SKU-7`` of a record that failed (slow path: only on a conversion error)."""
         names = self.definition.key_properties
-        if not names or self.definition.fields is None:
+        if self._key_extract is None:
             return ""
-        specs = tuple(spec for spec in self.definition.fields if spec.name in names)
         try:
-            values = compile_fields(specs).extract(elem)
+            values = self._key_extract(elem)
         except ConversionFailure:
             return ", ".join(f"{name}=?" for name in names)
         return ", ".join(f"{name}={values.get(name)}" for name in names)
@@ -377,7 +386,7 @@ class ErpXmlStream(RecordLoopShortcuts):
                 if document == name:
                     places = self._reader.positions(stream, [i.ordinal for i in invalid])
                     break
-        except TapErpXmlError:
+        except (TapErpXmlError, OSError):
             pass  # the file cannot be opened again: lines only
         messages = []
         for item in invalid:
