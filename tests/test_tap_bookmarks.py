@@ -67,3 +67,30 @@ def test_wrong_record_path_then_fixed_path_then_changed_field(
     assert "read with another stream definition" in redefined.stderr
     assert re.search(r"\b1 files read, 0 files unchanged", redefined.stderr)
     assert _en_name(acceptance_sandbox, "SKU-100234") == ["Lightweight trail running shoe & more."]
+
+
+def test_full_export_through_meltano_activates_only_an_export_it_read(
+    project: MeltanoProject, acceptance_sandbox: SandboxProcess
+) -> None:
+    """The target gets ACTIVATE_VERSION after the export's records, and none for a run
+    that read nothing (which would otherwise look like an export without products)."""
+    project.point_at(acceptance_sandbox)
+    streams = _streams()
+    streams[0]["full_export"] = True
+    env = {"TAP_ERP_XML_STREAMS": json.dumps(streams)}
+
+    first = project.run("run", "tap-erp-xml", "target-akeneo", env=env)
+
+    assert first.returncode == 0, first.stderr[-4000:]
+    assert re.search(
+        r"full_export: ACTIVATE_VERSION \d+ after 4 records from 1 files", first.stderr
+    )
+    identifiers = sorted(p["identifier"] for p in acceptance_sandbox.all_products())
+    assert identifiers == ["SKU-100234", "SKU-100235", "SKU-100236"]
+
+    second = project.run("run", "tap-erp-xml", "target-akeneo", env=env)
+
+    assert second.returncode == 0, second.stderr[-4000:]
+    assert "no file changed, so no export was read and no ACTIVATE_VERSION" in second.stderr
+    assert "full_export: ACTIVATE_VERSION" not in second.stderr
+    assert len(acceptance_sandbox.all_products()) == 3
