@@ -3,10 +3,12 @@
 Built on ``singer_sdk.Stream`` rather than ``contrib.filesystem.FileStream`` (see source.py):
 one stream reads many files from several filesystems. Records go through the SDK's own
 record loop (stream maps, flattening, selection, metrics); two bookmarks coexist in the
-stream's state: ``files`` (file name -> modification time; a file whose mtime is ``<=``
-its bookmark is not opened at all) and the SDK's ``replication_key_value``. Records whose
+stream's state: ``files`` (file name -> modification time and the fingerprint of the
+definition that read it; a file whose mtime is ``<=`` its bookmark, read with the current
+definition, is not opened at all) and the SDK's ``replication_key_value``. Records whose
 replication value is below the starting bookmark are dropped; equal values are emitted
-again (at-least-once, as the SDK does). A STATE message follows each file read.
+again (at-least-once, as the SDK does). A STATE message follows each file read (for a
+``full_export`` stream, the export as a whole, after its ACTIVATE_VERSION).
 """
 
 from __future__ import annotations
@@ -381,16 +383,21 @@ class ErpXmlStream(RecordLoopShortcuts):
         if not invalid:
             return []
         places: dict[int, tuple[int, int]] = {}
+        documents = self._source.documents(source)
         try:
-            for document, stream in self._source.documents(source):
+            for document, stream in documents:
                 if document == name:
                     places = self._reader.positions(stream, [i.ordinal for i in invalid])
                     break
         except (TapErpXmlError, OSError):
             pass  # the file cannot be opened again: lines only
+        finally:
+            documents.close()
         messages = []
         for item in invalid:
             line, column = places.get(item.ordinal, (item.line, None))
+            if line != item.line:  # not the element lxml saw: trust lxml's line alone
+                line, column = item.line, None
             where = f"{name}:{line}" if column is None else f"{name}:{line}:{column}"
             record = ", ".join(filter(None, [f"record {item.ordinal}", item.keys]))
             messages.append(f"{where} ({record}): {item.reason}")
