@@ -116,3 +116,13 @@ def test_without_full_export_no_version_and_no_activate_version(tmp_path: Path) 
     assert len(result.records) == 3
     assert _activations(result) == []
     assert all("version" not in m for m in result.messages if m["type"] == "RECORD")
+
+
+def test_activate_version_follows_the_stream_map_alias(tmp_path: Path) -> None:
+    config = _two_files(tmp_path)
+    config["stream_maps"] = {"products": {"__alias__": "items"}}
+
+    result = sync(config)
+
+    assert {m["stream"] for m in result.messages if m["type"] == "RECORD"} == {"items"}
+    assert [m["stream"] for m in _activations(result)] == ["items"]
