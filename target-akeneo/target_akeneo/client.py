@@ -481,8 +481,14 @@ class AkeneoClient:
         path = f"{API_PREFIX}/products-uuid" if by_uuid else f"{API_PREFIX}/products"
         return self._upsert_lines(path, lines, product=True)
 
-    def create_options(self, attribute: str, codes: Sequence[str]) -> list[LineResult]:
-        """Create options of `attribute`, 100 per request, throttled to 3 requests per second.
+    def create_options(
+        self,
+        attribute: str,
+        codes: Sequence[str],
+        labels: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> list[LineResult]:
+        """Create options of `attribute` (with `labels[code]` by locale), 100 per request,
+        throttled to 3 requests per second.
 
         Returns one result per code, in order.
         """
@@ -490,7 +496,12 @@ class AkeneoClient:
         for start in range(0, len(codes), MAX_LINES):
             chunk = codes[start : start + MAX_LINES]
             self._throttle_options()
-            lines = [_encode({"code": code, "attribute": attribute}) for code in chunk]
+            lines = [
+                _encode({"code": code, "attribute": attribute, "labels": (labels or {}).get(code)})
+                if labels and code in labels
+                else _encode({"code": code, "attribute": attribute})
+                for code in chunk
+            ]
             path = f"{API_PREFIX}/attributes/{attribute}/options"
             results.extend(self._upsert_lines(path, lines, product=False))
         return results

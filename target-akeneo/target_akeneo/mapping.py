@@ -318,7 +318,9 @@ def _resolve(schema: Mapping[str, Any], path: tuple[str, ...]) -> tuple[Any, str
         if open_keys:
             return None, None  # keys of a free-form object (e.g. languages) are the data's
         where = ".".join(path[:depth]) or "the record"
-        close = difflib.get_close_matches(key, list(properties), n=1)
+        # difflib rates `EN` against `en` as 0: a key differing only in case is the match.
+        close = [name for name in properties if name.casefold() == key.casefold()][:1]
+        close = close or difflib.get_close_matches(key, list(properties), n=1)
         hint = f" (did you mean '{'.'.join((*path[:depth], close[0]))}'?)" if close else ""
         named = f"field '{'.'.join(path)}'"
         if depth:

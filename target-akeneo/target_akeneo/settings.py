@@ -113,8 +113,10 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     _str(
         "dead_letter_path",
-        "JSON-lines file receiving rejected products (source record, payload, Akeneo's "
-        "message and errors). Rewritten by each run that rejects something.",
+        "Where rejected products go (source record, payload, Akeneo's message and errors): "
+        "each run that rejects something writes its own JSON-lines file beside this path, "
+        "named with the run's start time (`dead-letter.jsonl` gives "
+        "`dead-letter-20261201T230000Z.jsonl`); no file is ever overwritten.",
         default="output/target-akeneo-dead-letter.jsonl",
     ),
     _str(
@@ -129,9 +131,20 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Do not resend a product whose payload equals the one last confirmed by "
         "this PIM (content hash kept in `cache_path`).",
     ),
+    _int(
+        "retry_rejected_days",
+        0,
+        3650,
+        default=14,
+        description="Keep rejected and unmappable products (their source records) in "
+        "`cache_path` and send them again at the start of later runs, with the current "
+        "mapping, until the PIM confirms them, a newer record arrives, or they were first "
+        "rejected this many days ago. `0` turns it off.",
+    ),
     _str(
         "cache_path",
-        "SQLite file holding the payload hashes for `skip_unchanged`.",
+        "SQLite file holding the payload hashes for `skip_unchanged` and the rejected "
+        "products waiting for a retry.",
         default=f"{DEFAULT_STATE_DIR}/sent-hashes.sqlite",
     ),
     _bool(
@@ -217,6 +230,7 @@ class Settings:
     dead_letter_path: Path
     run_report_path: Path
     skip_unchanged: bool
+    retry_rejected_days: int
     cache_path: Path
     create_missing_options: bool
     dry_run: bool

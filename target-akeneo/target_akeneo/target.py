@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import logging
 import sys
 import typing as t
@@ -10,6 +11,7 @@ import typing as t
 from singer_sdk.contrib.msgspec import MsgSpecReader
 
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
+from target_akeneo.categories import CategoryCheck
 from target_akeneo.client import AkeneoClient, RetryPolicy
 from target_akeneo.errors import MappingError, RejectedProductsError, TargetAkeneoError
 from target_akeneo.mapping import (
@@ -20,7 +22,8 @@ from target_akeneo.mapping import (
     parse_mapping,
     validate_mapping,
 )
-from target_akeneo.report import JsonLinesWriter, RunReport
+from target_akeneo.rejected import RejectedStore
+from target_akeneo.report import JsonLinesWriter, RunFileWriter, RunReport
 from target_akeneo.sdk_compat import ConfigValidatedOnParse, SettleBeforeState
 from target_akeneo.settings import CONFIG_SCHEMA, Settings, parse_settings
 from target_akeneo.sinks import AkeneoSink
@@ -104,16 +107,38 @@ def _client(settings: Settings) -> AkeneoClient:
 
 def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, CompiledMapping], Upserter]:
     """Parse the mapping, read the PIM structure it touches, validate, compile; then wire."""
+    started = datetime.datetime.now(tz=datetime.UTC)
     streams = parse_mapping(settings.mapping, settings.mapping_source)
     client.authenticate()
     structure = load_structure(client, attribute_codes(streams), family_codes(streams))
-    validate_mapping(streams, structure, create_options=settings.create_missing_options)
+    problems: list[str] = []
+    try:
+        validate_mapping(streams, structure, create_options=settings.create_missing_options)
+    except MappingError as exc:
+        problems.extend(exc.messages)
+    try:
+        categories = CategoryCheck.at_start(client, streams)
+    except MappingError as exc:  # reported with the structure's problems, all at once
+        problems.extend(exc.messages)
+    if problems:
+        raise MappingError(*problems)
     mappings = {name: compile_mapping(m, structure) for name, m in streams.items()}
     cache_file = None
     if not settings.dry_run or settings.skip_unchanged:
         cache_file = SentHashCache(
             settings.cache_path, settings.base_url, settings.product_endpoint
         )
+    rejected = None
+    if not settings.dry_run and settings.retry_rejected_days:
+        rejected = RejectedStore(settings.cache_path, settings.base_url, settings.product_endpoint)
+        expired = rejected.expire(settings.retry_rejected_days)
+        if expired:
+            logger.warning(
+                "%d rejected product(s) first rejected over %d days ago are no longer retried"
+                " (see the dead-letter files of their runs)",
+                expired,
+                settings.retry_rejected_days,
+            )
     logger.info(
         "PIM structure read with %d requests; mapping valid for streams: %s",
         client.counters.requests,
@@ -124,7 +149,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         structure=structure,
         confirmed=ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged),
         report=RunReport(),
-        dead_letters=JsonLinesWriter(settings.dead_letter_path),
+        dead_letters=RunFileWriter(settings.dead_letter_path, started),
         dry_run_writer=JsonLinesWriter(settings.dry_run_path),
         options=UpsertOptions(
             by_uuid=settings.product_endpoint == "uuid",
@@ -136,6 +161,8 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
             dead_letter_path=settings.dead_letter_path,
             run_report_path=settings.run_report_path,
         ),
+        rejected=rejected,
+        categories=categories,
     )
     return mappings, upserter
 
