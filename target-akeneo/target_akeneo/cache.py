@@ -6,11 +6,17 @@ outcome is always sent again on the next run.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 _CHUNK = 500
+
+
+def payload_digest(line: bytes) -> str:
+    """The hash a confirmed line is remembered by."""
+    return hashlib.blake2b(line, digest_size=16).hexdigest()
 
 
 class SentHashCache:
@@ -45,6 +51,13 @@ class SentHashCache:
             "INSERT OR REPLACE INTO sent (base_url, endpoint, identifier, hash)"
             " VALUES (?, ?, ?, ?)",
             [(*self._scope, identifier, digest) for identifier, digest in items],
+        )
+        self._db.commit()
+
+    def delete_many(self, identifiers: Iterable[str]) -> None:
+        self._db.executemany(
+            "DELETE FROM sent WHERE base_url = ? AND endpoint = ? AND identifier = ?",
+            [(*self._scope, identifier) for identifier in identifiers],
         )
         self._db.commit()
 
@@ -86,6 +99,14 @@ class ConfirmedPayloads:
             self._unwritten.append((identifier, digest))
             if len(self._unwritten) >= WRITE_EVERY:
                 self.flush()
+
+    def forget(self, identifiers: Sequence[str]) -> None:
+        """These products changed in the PIM (disabled, deleted): send them again."""
+        self.flush()
+        for identifier in identifiers:
+            self._this_run.pop(identifier, None)
+        if self._file is not None:
+            self._file.delete_many(identifiers)
 
     def flush(self) -> None:
         if self._file is not None and self._unwritten:

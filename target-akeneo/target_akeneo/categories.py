@@ -59,6 +59,8 @@ class CategoryCheck:
         source = mapping.categories
         if mapping.stream in self._checked or source is None or source.field is None:
             return
+        if mapping.category_path is not None:
+            return  # paths, turned into codes and checked by category_paths.py
         self._checked.add(mapping.stream)
         example: dict[str, str] = {}
         for batch in batches:

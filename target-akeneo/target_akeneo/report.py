@@ -14,6 +14,10 @@ from typing import IO, Any
 from target_akeneo.client import ClientCounters
 
 OUTCOMES = ("received", "created", "updated", "unchanged", "rejected", "planned")
+# Media values are counted apart from products: a product can land while its image fails.
+MEDIA_OUTCOMES = ("media_uploaded", "media_unchanged", "media_failed")
+ASSOCIATION_OUTCOMES = ("associations_sent", "associations_unchanged", "associations_failed")
+MISSING_OUTCOMES = ("missing", "missing_disabled", "missing_deleted")
 # Of the received: products sent again from the state store, and those rejected again.
 RETRY_COUNTS = ("retried", "still_rejected")
 
@@ -57,6 +61,8 @@ class RunReport:
         }
         if not dry_run:
             report.pop("planned")
+        for outcome in (*MEDIA_OUTCOMES, *ASSOCIATION_OUTCOMES, *MISSING_OUTCOMES):
+            report[outcome] = self.total(outcome)
         report.update(
             requests=counters.requests,
             product_requests=counters.product_requests,
@@ -161,7 +167,8 @@ def dead_letter(
     record: Mapping[str, Any] | None,
     payload: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """One dead-letter entry; `reason` is rejected_by_pim, mapping_error or retries_exhausted."""
+    """One dead-letter entry; `reason` is rejected_by_pim, mapping_error, retries_exhausted,
+    media_error, association_error or unknown_category."""
     return {
         "stream": stream,
         "identifier": identifier,

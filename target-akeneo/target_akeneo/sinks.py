@@ -38,6 +38,7 @@ class AkeneoSink(FewerTimestampLookups, BatchSink):
         key_properties: Sequence[str] | None,
     ) -> None:
         akeneo = cast("TargetAkeneo", target)
+        self._target = akeneo
         self._upserter = akeneo.upserter
         self._mapping = akeneo.mapping_for(stream_name)
         self._validate_records = akeneo.settings.validate_records
@@ -85,6 +86,14 @@ class AkeneoSink(FewerTimestampLookups, BatchSink):
             if record.get(key) is not None:
                 return str(record[key])
         return None
+
+    def activate_version(self, new_version: int) -> None:
+        """The tap read a complete export: products it did not send may be disabled.
+
+        The records buffered so far are handed over first, so they count as received.
+        """
+        self._target.drain_one(self)
+        self._upserter.activate_version(self.stream_name, new_version)
 
     def process_batch(self, context: dict[str, Any]) -> None:
         """Hand the batch over without waiting for the PIM (`Upserter.settle` does)."""

@@ -29,6 +29,8 @@ class Attribute:
     decimals_allowed: bool = False
     metric_family: str | None = None
     available_locales: tuple[str, ...] = ()
+    allowed_extensions: tuple[str, ...] = ()
+    max_file_size_mb: float | None = None
 
     @classmethod
     def from_api(cls, item: dict[str, Any]) -> Attribute:
@@ -40,6 +42,8 @@ class Attribute:
             decimals_allowed=bool(item.get("decimals_allowed")),
             metric_family=item.get("metric_family") or None,
             available_locales=tuple(item.get("available_locales") or ()),
+            allowed_extensions=tuple(item.get("allowed_extensions") or ()),
+            max_file_size_mb=float(item["max_file_size"]) if item.get("max_file_size") else None,
         )
 
 

@@ -6,16 +6,16 @@ or a dead letter with its reason), the run report, and the promise behind each S
 `settle` returns only once the PIM has answered for every product handed over before.
 Its collaborators are passed in; it builds no client, file or cache of its own.
 
-Stages to come attach here: a pre-send step beside `_create_missing_options` (media
-uploads), a lane per kind of line in the dispatcher (models before their variants), and
-more of the state store behind `ConfirmedPayloads` (value hashes). Rejected products are
-kept in the `RejectedStore` and come back, held until their stream's first batch, through
-`retry`.
+Media sources are split off each line before hashing (`media.split_media`) and handed to
+the `MediaUploader` once the PIM has the product; association lines follow in a second
+pass (`AssociationPass`). Stages to come attach here: a lane per kind of line in the
+dispatcher (models before their variants), and more of the state store behind
+`ConfirmedPayloads` (value hashes). Rejected products are kept in the `RejectedStore` and
+come back, held until their stream's first batch, through `retry`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import uuid
@@ -27,11 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from target_akeneo.cache import ConfirmedPayloads
+from target_akeneo.associations import AssociationPass
+from target_akeneo.cache import ConfirmedPayloads, payload_digest
+from target_akeneo.category_paths import CategoryPaths
 from target_akeneo.client import AkeneoClient, LineResult
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
-from target_akeneo.errors import PimUnavailableError
+from target_akeneo.errors import PimUnavailableError, TargetAkeneoError
 from target_akeneo.mapping import CompiledMapping
+from target_akeneo.media import MediaUploader, MediaValue, split_media
+from target_akeneo.missing import MissingProducts
 from target_akeneo.option_codes import OptionCodes
 from target_akeneo.rejected import RejectedStore
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter, summary_line, write_report
@@ -44,10 +48,6 @@ logger = logging.getLogger("target-akeneo")
 
 _encode = msgspec.json.Encoder(order="sorted").encode
 PRODUCTS = "products"  # the dispatcher lane of product lines
-
-
-def _digest(line: bytes) -> str:
-    return hashlib.blake2b(line, digest_size=16).hexdigest()
 
 
 @dataclass
@@ -105,6 +105,10 @@ class Upserter:
         executor: Executor | None = None,
         rejected: RejectedStore | None = None,
         categories: CategoryCheck | None = None,
+        media: MediaUploader | None = None,
+        associations: AssociationPass | None = None,
+        category_paths: CategoryPaths | None = None,
+        missing: MissingProducts | None = None,
     ) -> None:
         self._client = client
         self._structure = structure
@@ -122,6 +126,14 @@ class Upserter:
         )
         # Outcomes whose retries ran out: the PIM is gone and the run must end without STATE.
         self._unavailable: list[Outcome] = []
+        # Media sources of products being sent: uploaded once the product is confirmed.
+        self._media = media
+        self._media_of: dict[str, list[MediaValue]] = {}
+        # Association lines go out in a second pass, once the products they name are in.
+        self._associations = associations
+        self._category_paths = category_paths
+        # Products received per version, for `missing_products` on ACTIVATE_VERSION.
+        self._missing = missing
         # Rejected products kept for later runs, and this run's retries of them.
         self._rejected = rejected
         self._retry_done: set[str] = set()
@@ -208,13 +220,24 @@ class Upserter:
     def _send(self, mapping: CompiledMapping, batch: Batch) -> None:
         stream, options = mapping.stream, self._options
         items = []
-        for identifier, (payload, record) in batch.products.items():
+        back: set[str] = set()
+        if self._missing is not None and not options.dry_run:
+            back = self._missing.received(stream, list(batch.products))
+        for identifier, (mapped, record) in batch.products.items():
+            payload = self._split_media(identifier, mapped)
+            if identifier in back and "enabled" not in payload:
+                payload = {**payload, "enabled": True}  # disabled when it went missing
+            if self._category_paths is not None:
+                payload = self._category_paths.to_codes(stream, payload)
             line = _encode(payload)
-            items.append(Pending(stream, identifier, payload, record, _digest(line), line))
+            items.append(Pending(stream, identifier, payload, record, payload_digest(line), line))
+        if self._category_paths is not None and not options.dry_run:
+            items = self._known_categories(items)
         if not options.dry_run:
             # An older version still in flight is answered first: newest wins, sent once.
             self._dispatcher.wait_for(item.identifier for item in items)
         todo = self._changed(stream, items)
+        self._follow_unchanged(items, todo)
         if not todo:
             return
         if options.dry_run:
@@ -240,6 +263,70 @@ class Upserter:
             if self._rejected is not None:
                 self._rejected.resolve(stream, same)
         return todo
+
+    def _known_categories(self, items: list[Pending]) -> list[Pending]:
+        """Products whose path categories are missing (and not created) are held back."""
+        assert self._category_paths is not None
+        unknown = self._category_paths.prepare()
+        if not unknown:
+            return items
+        kept = []
+        for item in items:
+            missing = [unknown[c] for c in item.payload.get("categories", ()) if c in unknown]
+            if not missing:
+                kept.append(item)
+                continue
+            self._report.add(item.stream, "rejected")
+            self._media_of.pop(item.identifier, None)
+            if self._rejected is not None:  # sent again next run: the category may exist then
+                self._rejected.keep(item.stream, item.identifier, item.record, "unknown_category")
+            self._dead_letters.write(
+                dead_letter(
+                    item.stream,
+                    item.identifier,
+                    "unknown_category",
+                    status_code=None,
+                    message="; ".join(missing),
+                    errors=None,
+                    record=item.record,
+                    payload=item.payload,
+                )
+            )
+        if self._rejected is not None:
+            self._rejected.flush()
+        return kept
+
+    def _split_media(self, identifier: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The line without media sources; these go to the media step once confirmed."""
+        if self._media is None or self._options.dry_run:
+            return payload
+        payload, media = split_media(payload, self._structure)
+        self._media.forget_erased(identifier, payload)
+        if media:
+            self._media_of[identifier] = media
+        else:
+            self._media_of.pop(identifier, None)
+        return payload
+
+    def _follow_unchanged(self, items: Sequence[Pending], todo: Sequence[Pending]) -> None:
+        """Products the PIM already has unchanged still get their media and associations."""
+        if self._media is None and self._associations is None and self._missing is None:
+            return
+        sent = {item.identifier for item in todo}
+        unchanged = [item for item in items if item.identifier not in sent]
+        if self._missing is not None and unchanged:
+            # Confirmed by an earlier run (skip-unchanged): the PIM has them.
+            self._missing.confirmed(unchanged[0].stream, [item.identifier for item in unchanged])
+        for item in unchanged:
+            self._follow(item)
+
+    def _follow(self, item: Pending) -> None:
+        """The PIM has this product: its media values and associations can follow."""
+        if self._associations is not None:
+            self._associations.add(item.stream, item.identifier, item.record)
+        values = self._media_of.pop(item.identifier, None)
+        if values and self._media is not None:
+            self._media.submit(item.stream, item.identifier, item.record, values)
 
     def _create_missing_options(self, mapping: CompiledMapping, items: Sequence[Pending]) -> None:
         """Create the options a mapped select value needs, with codes Akeneo accepts made from
@@ -316,8 +403,10 @@ class Upserter:
                 status = "created" if outcome.status_code == 201 else "updated"
                 self._confirmed.confirm(item.identifier, item.digest)
                 confirmed.setdefault(item.stream, []).append(item.identifier)
+                self._follow(item)
             else:
                 status = "rejected"
+                self._media_of.pop(item.identifier, None)
                 self._reject(outcome)
                 if retried:
                     counts[item.stream, "still_rejected"] = (
@@ -328,6 +417,9 @@ class Upserter:
             for stream, identifiers in confirmed.items():
                 self._rejected.resolve(stream, identifiers)
             self._rejected.flush()
+        if self._missing is not None:
+            for stream, identifiers in confirmed.items():
+                self._missing.confirmed(stream, identifiers)
         for (stream, status), count in counts.items():
             self._report.add(stream, status, count)
 
@@ -353,6 +445,18 @@ class Upserter:
 
     # -- run boundaries -----------------------------------------------------------------
 
+    def activate_version(self, stream: str, version: int) -> None:
+        """Singer's ACTIVATE_VERSION: once everything before is answered, apply
+        `missing_products` (a refusal writes the report and stops the run)."""
+        self.settle()
+        if self._missing is None:
+            return
+        try:
+            self._missing.activate_version(stream, version)
+        except TargetAkeneoError:
+            self.finish()
+            raise
+
     def settle(self) -> None:
         """Return once the PIM answered for every product received so far.
 
@@ -365,10 +469,20 @@ class Upserter:
             self._check_categories(mapping, held)
             self._submit(mapping, held, retry=True)
         self._dispatcher.settle()
+        if self._media is not None:
+            self._media.settle()
+        if self._associations is not None:
+            self._associations.flush(final=False)
         self._confirmed.flush()
         if self._rejected is not None:
             self._rejected.flush()
         self._dead_letters.flush()
+        if self._media is not None and self._media.unavailable and not self._unavailable:
+            self.finish()
+            raise PimUnavailableError(
+                f"the PIM at {self._options.base_url} is unavailable for media uploads "
+                f"({self._media.unavailable[-1]}); run stopped before saving state"
+            )
         if self._unavailable:
             self.finish()
             last = str(self._unavailable[-1].body.get("message") or "no answer")
@@ -381,7 +495,13 @@ class Upserter:
     def finish(self) -> dict[str, Any]:
         """Account what is still in flight, write the run report, log the summary line."""
         self._dispatcher.settle()
+        if self._associations is not None:
+            self._associations.flush(final=True)
         self._executor.shutdown(wait=True)
+        if self._media is not None:
+            self._media.close()
+        if self._missing is not None:
+            self._missing.close()
         self._close_files()
         written = self._dead_letters.path if self._dead_letters.count else None
         report = self._report.to_dict(self._client.counters, written, dry_run=self._options.dry_run)
