@@ -27,6 +27,7 @@ import section_merchant
 import section_sandbox
 import section_tap
 import section_target
+import section_variants
 from measure import BenchError
 from section_target import Sandbox
 from workloads import BENCH, CATALOG, ROOT, Workloads, label
@@ -290,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     if only != set(SECTIONS) and not plan.smoke and results_path.exists():
         # A run of some sections keeps the others' figures in RESULTS.md.
         text = report.splice(results_path.read_text(encoding="utf-8"), text, only)
-    results_path.write_text(text, encoding="utf-8")
+    # The product model figures come from bench/section_variants.py; keep them.
+    results_path.write_text(section_variants.keep_block(results_path, text), encoding="utf-8")
     raw.write_text(json.dumps(results, indent=2), encoding="utf-8")
     log(f"wrote {results_path}")
     print(json.dumps(_summary(results, results_path)))
@@ -302,7 +304,7 @@ def rerender(raw: Path, results_path: Path) -> int:
     results = json.loads(raw.read_text(encoding="utf-8"))
     found = [report.Check(**c) for c in results["checks"]]
     text = report.render(results, found, commands(bool(results["plan"]["smoke"])))
-    results_path.write_text(text, encoding="utf-8")
+    results_path.write_text(section_variants.keep_block(results_path, text), encoding="utf-8")
     log(f"wrote {results_path} from {raw}")
     return 0
 

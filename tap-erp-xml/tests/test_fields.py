@@ -380,8 +380,9 @@ def test_a_value_not_matching_its_pattern_follows_on_invalid_value(
         "streams": [product_stream(fields={"sku": "SKU", "price": price})],
     }
     run = run_cli(["--config", str(write_config(config))], tmp_path)
-    message = f'a.xml:1: field "price": "free" does not match the pattern {PRICE!r}'
+    message = f'(record 2, sku=2): field "price": "free" does not match the pattern {PRICE!r}'
     assert message in run.stderr
+    assert "a.xml:1:" in run.stderr
     # the record before the bad value is emitted either way (fail stops the run after it)
     assert [(r["sku"], r["price"]) for r in run.messages.records] == [
         ("1", {"amount": 5.0, "currency": "EUR"})
