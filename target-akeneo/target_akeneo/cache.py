@@ -38,8 +38,9 @@ class SentHashCache:
     def get_many(self, identifiers: Sequence[str], *, this_run: bool = False) -> dict[str, str]:
         """Hashes last confirmed (by any run, or with `this_run` by this one only)."""
         found: dict[str, str] = {}
+        scope: tuple[str, ...] = ()
         if this_run:
-            query, scope = "SELECT identifier, hash FROM this_run WHERE identifier IN", ()
+            query = "SELECT identifier, hash FROM this_run WHERE identifier IN"
         else:
             query = "SELECT identifier, hash FROM sent WHERE base_url = ? AND endpoint = ?"
             query, scope = query + " AND identifier IN", self._scope
