@@ -58,6 +58,7 @@ class RunReport:
             product_requests=counters.product_requests,
             retries=counters.retries,
             token_grants=counters.token_grants,
+            concurrency=counters.concurrency.snapshot() if counters.concurrency else None,
             duration_seconds=round(self._clock() - self._started, 3),
             dead_letter_path=str(dead_letter_path),
             dry_run=dry_run,

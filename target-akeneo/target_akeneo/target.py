@@ -26,6 +26,7 @@ from target_akeneo.settings import CONFIG_SCHEMA, Settings, parse_settings
 from target_akeneo.sinks import AkeneoSink
 from target_akeneo.structure import load_structure
 from target_akeneo.upsert import Upserter, UpsertOptions
+from target_akeneo.uuids import UuidStore
 
 logger = logging.getLogger("target-akeneo")
 
@@ -114,6 +115,10 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         cache_file = SentHashCache(
             settings.cache_path, settings.base_url, settings.product_endpoint
         )
+    by_uuid = settings.product_endpoint == "uuid"
+    uuid_store = None
+    if by_uuid and not settings.dry_run:
+        uuid_store = UuidStore(settings.cache_path, settings.base_url)
     logger.info(
         "PIM structure read with %d requests; mapping valid for streams: %s",
         client.counters.requests,
@@ -127,7 +132,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         dead_letters=JsonLinesWriter(settings.dead_letter_path),
         dry_run_writer=JsonLinesWriter(settings.dry_run_path),
         options=UpsertOptions(
-            by_uuid=settings.product_endpoint == "uuid",
+            by_uuid=by_uuid,
             create_missing_options=settings.create_missing_options,
             dry_run=settings.dry_run,
             batch_size=settings.batch_size,
@@ -136,6 +141,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
             dead_letter_path=settings.dead_letter_path,
             run_report_path=settings.run_report_path,
         ),
+        uuid_store=uuid_store,
     )
     return mappings, upserter
 

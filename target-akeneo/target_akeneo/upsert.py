@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from target_akeneo.errors import PimUnavailableError
 from target_akeneo.mapping import CompiledMapping
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter, summary_line, write_report
 from target_akeneo.structure import PimStructure
+from target_akeneo.uuids import Uuids, UuidStore
 
 logger = logging.getLogger("target-akeneo")
 
@@ -96,6 +96,7 @@ class Upserter:
         dry_run_writer: JsonLinesWriter,
         options: UpsertOptions,
         executor: Executor | None = None,
+        uuid_store: UuidStore | None = None,
     ) -> None:
         self._client = client
         self._structure = structure
@@ -104,6 +105,7 @@ class Upserter:
         self._dead_letters = dead_letters
         self._dry_run_writer = dry_run_writer
         self._options = options
+        self._uuids = Uuids(uuid_store, self._search_uuids)
         self._executor = executor or ThreadPoolExecutor(
             max_workers=options.max_concurrency, thread_name_prefix="akeneo-send"
         )
@@ -205,15 +207,18 @@ class Upserter:
     def _assign_uuids(self, items: Sequence[Pending]) -> None:
         """Existing products keep their uuid, new ones get a uuid4; the identifier is a value."""
         attribute = self._structure.identifier_attribute
-        found = self._client.find_uuids([item.identifier for item in items], attribute)
+        assigned = self._uuids.assign([item.identifier for item in items])
         for item in items:
             payload = {key: value for key, value in item.payload.items() if key != "identifier"}
-            payload["uuid"] = found.get(item.identifier) or str(uuid.uuid4())
+            payload["uuid"] = assigned[item.identifier]
             if attribute:
                 values = dict(payload.get("values", {}))
                 values[attribute] = [{"locale": None, "scope": None, "data": item.identifier}]
                 payload["values"] = values
             item.line = _encode(payload)
+
+    def _search_uuids(self, identifiers: Sequence[str]) -> dict[str, str]:
+        return self._client.find_uuids(identifiers, self._structure.identifier_attribute)
 
     # -- from the dispatcher ------------------------------------------------------------
 
@@ -229,6 +234,8 @@ class Upserter:
         counts: dict[tuple[str, str], int] = {}
         for outcome in outcomes:
             item = outcome.item
+            if self._options.by_uuid:
+                self._uuids.answered(item.identifier, outcome.status_code)
             if outcome.reason is None:
                 status = "created" if outcome.status_code == 201 else "updated"
                 self._confirmed.confirm(item.identifier, item.digest)
@@ -268,6 +275,7 @@ class Upserter:
         """
         self._dispatcher.settle()
         self._confirmed.flush()
+        self._uuids.flush()
         self._dead_letters.flush()
         if self._unavailable:
             self.finish()
@@ -294,6 +302,7 @@ class Upserter:
         self._dead_letters.close()
         self._dry_run_writer.close()
         self._confirmed.close()
+        self._uuids.close()
 
 
 def _outcome(item: Pending, result: LineResult) -> Outcome:
