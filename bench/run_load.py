@@ -19,12 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import section_delta
 import section_memory
 import section_pim
 from report import machine
 from workloads import BENCH, CATALOG, Workloads, label
 
-SECTIONS = ("memory", "pim")
+SECTIONS = ("memory", "pim", "delta")
 
 
 def _log(message: str) -> None:
@@ -143,7 +144,31 @@ def render_pim(found: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDER = {"memory": render_memory, "pim": render_pim}
+def render_delta(found: dict[str, Any]) -> str:
+    delta = found["delta"]
+    tap, target, report = delta["tap"], delta["target"], delta["report"]
+    lines = ["## Nightly delta: 1% changed in a large export (issue 16)", "", *_header(found)]
+    lines += [
+        section_delta.__doc__.split("\n\n", 1)[1].strip().replace("\n", " "),
+        "",
+        "| products | changed | wall s (tap \\| target) | product requests | expected | "
+        "structure requests | 429s | tap peak MB | target peak MB | tap CPU s | target CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| {label(delta['size'])} | {delta['changed']:,} | {delta['wall_seconds']:.1f} | "
+        f"{delta['product_requests']} | {delta['expected_product_requests']} | "
+        f"{delta['other_requests']} | {delta['throttled']} | {tap['peak_mb']:.0f} | "
+        f"{target['peak_mb']:.0f} | {tap['cpu_seconds']:.1f} | {target['cpu_seconds']:.1f} |",
+        "",
+        f"Target report: received {report['received']:,}, unchanged {report['unchanged']:,}, "
+        f"created {report['created']:,}, updated {report['updated']:,}. The full load before "
+        f"it (no latency): {delta['full_load_seconds']:.0f} s, target peak "
+        f"{delta['full_load_peak_mb']:.0f} MB. Expected product requests = changed ÷ 100, "
+        f"rounded up; `--latency {delta['latency']}`, `--limits {delta['limits']}`.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+RENDER = {"memory": render_memory, "pim": render_pim, "delta": render_delta}
 
 
 def splice(text: str, name: str, block: str) -> str:
@@ -165,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive", type=int, default=300, help="products for the naive client")
     parser.add_argument("--memory-sizes", default="100000,300000,1000000")
     parser.add_argument("--profile-sizes", default="100000,300000")
+    parser.add_argument("--delta-size", type=int, default=1_000_000)
     parser.add_argument("--memory-before", type=Path, help="JSON rows measured before a change")
     parser.add_argument("--from-json", type=Path, help="only re-render results-load.json")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
@@ -210,6 +236,9 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     if "pim" in only:
         _log("PIM-bound: target, bare poster, naive client")
         found["pim"] = section_pim.measure(work, _sizes(args.pim_sizes), args.naive)
+    if "delta" in only:
+        _log(f"nightly delta at {label(args.delta_size)} products")
+        found["delta"] = section_delta.measure(work, args.delta_size)
     found["load_end"] = [round(x, 1) for x in os.getloadavg()]
     return found
 
