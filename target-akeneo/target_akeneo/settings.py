@@ -109,7 +109,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         1,
         4,
         default=2,
-        description="Requests in flight at once (Akeneo SaaS allows 4 per connection).",
+        description="Most requests in flight at once (Akeneo SaaS allows 4 per connection); "
+        "fewer after a 429, raised again step by step.",
     ),
     _str(
         "dead_letter_path",
@@ -131,7 +132,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     _str(
         "cache_path",
-        "SQLite file holding the payload hashes for `skip_unchanged`.",
+        "SQLite file holding the payload hashes for `skip_unchanged` (and the uuids the PIM "
+        "confirmed, for `product_endpoint: uuid`).",
         default=f"{DEFAULT_STATE_DIR}/sent-hashes.sqlite",
     ),
     _bool(
