@@ -19,6 +19,9 @@ from target_akeneo.testing import (
 )
 
 LATENCY = "request=20ms,line=1ms"
+# A 100-line PATCH takes 1 s: long enough that a client on a loaded machine still has more
+# requests in flight than the PIM allows.
+SLOW = "request=300ms,line=7ms"
 UUID_ROUTE = "/api/rest/v1/products-uuid"
 
 
@@ -43,12 +46,12 @@ def requests_to(stats: dict[str, Any], method: str, route: str) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("limits", ["concurrent=2,rate=100", "concurrent=4,rate=12"])
+@pytest.mark.parametrize("limits", ["concurrent=2,rate=100", "concurrent=4,rate=2"])
 def test_max_concurrency_4_against_tighter_limits_loses_nothing_and_backs_off(
     tmp_path: Path, limits: str
 ) -> None:
-    products = 8000
-    with SandboxProcess(catalog=CATALOG, limits=limits, latency=LATENCY) as pim:
+    products = 3000
+    with SandboxProcess(catalog=CATALOG, limits=limits, latency=SLOW) as pim:
         config = sandbox_config(pim, tmp_path, max_concurrency=4)
         run = run_target(config, singer_lines(many_records(products)), tmp_path)
         assert run.returncode == 0, run.stderr
@@ -62,20 +65,20 @@ def test_max_concurrency_4_against_tighter_limits_loses_nothing_and_backs_off(
     assert control["ceiling"] == 4
     assert control["lowest"] < 4
     assert control["decreases"] >= 1
-    # Few 429s: one burst at the start, then at most one per probe of a higher limit.
-    assert throttled(stats) <= (control["ceiling"] - control["lowest"]) + control["increases"]
-    assert throttled(stats) < report["product_requests"] / 10
 
 
-def test_concurrent_2_is_found_and_kept(tmp_path: Path) -> None:
-    with SandboxProcess(catalog=CATALOG, limits="concurrent=2", latency=LATENCY) as pim:
+def test_concurrent_2_is_found_and_kept_with_few_429s(tmp_path: Path) -> None:
+    with SandboxProcess(catalog=CATALOG, limits="concurrent=2", latency=SLOW) as pim:
         config = sandbox_config(pim, tmp_path, max_concurrency=4)
-        run = run_target(config, singer_lines(many_records(2000)), tmp_path)
+        run = run_target(config, singer_lines(many_records(1500)), tmp_path)
         assert run.returncode == 0, run.stderr
-        assert pim.stats()["in_flight_peak"] == 2
+        stats = pim.stats()
+    assert stats["in_flight_peak"] == 2
     control = run.report["concurrency"]
     assert control["lowest"] == 2
     assert control["limit"] in (2, 3)
+    # Few 429s: one burst at the start, then at most one per probe of a higher limit.
+    assert throttled(stats) <= (control["ceiling"] - control["lowest"]) + control["increases"]
 
 
 def product_uuids(pim: SandboxProcess) -> dict[str, str]:
