@@ -45,6 +45,7 @@ def _header(found: dict[str, Any]) -> list[str]:
 
 def render_memory(found: dict[str, Any]) -> str:
     rows, prof = found["memory"]["rows"], found["memory"]["profile"]
+    prof_before = found["memory"].get("profile_before")
     first = {row["size"]: row for row in rows}
     smallest = min(first)
     lines = ["## Target memory by catalog size (issue 21)", "", *_header(found)]
@@ -82,11 +83,26 @@ def render_memory(found: dict[str, Any]) -> str:
         "| allocated at | bytes per 100k products | bytes at the larger size |",
         "|---|---|---|",
     ]
-    for row in prof["growth"]:
-        lines.append(
-            f"| `{row['where']}` | {row['bytes_per_100k']:,.0f} | {row['bytes_at_large']:,} |"
-        )
+    lines += _growth(prof)
+    if prof_before:
+        lines += [
+            "",
+            f"The same profile before the change: traced {prof_before['traced_mb_small']:.1f} "
+            f"MB vs {prof_before['traced_mb_large']:.1f} MB, "
+            f"{prof_before['traced_mb_per_100k']:.2f} MB per 100k products:",
+            "",
+            "| allocated at | bytes per 100k products | bytes at the larger size |",
+            "|---|---|---|",
+            *_growth(prof_before),
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _growth(prof: dict[str, Any]) -> list[str]:
+    return [
+        f"| `{row['where']}` | {row['bytes_per_100k']:,.0f} | {row['bytes_at_large']:,} |"
+        for row in prof["growth"]
+    ]
 
 
 def render_pim(found: dict[str, Any]) -> str:
