@@ -45,6 +45,7 @@ def measure_once(work: Workloads, sandbox: Sandbox, size: int) -> dict[str, Any]
 def _profile(work: Workloads, sandbox: Sandbox, size: int) -> dict[str, Any]:
     singer, _ = work.singer(size)
     log = work.out / "logs" / f"memprofile-{label(size)}.log"
+    log.parent.mkdir(exist_ok=True)
     result = log.with_suffix(".json")
     with tempfile.TemporaryDirectory(dir=work.out) as tmp:
         config = work.target_config(Path(tmp), sandbox.base_url, credentials(sandbox))
