@@ -95,6 +95,8 @@ def render_memory(found: dict[str, Any]) -> str:
             "|---|---|---|",
             *_growth(prof_before),
         ]
+    if found["memory"].get("note"):
+        lines += ["", found["memory"]["note"]]
     return "\n".join(lines) + "\n"
 
 
