@@ -61,18 +61,11 @@ class Workloads:
             partial.rename(path)
         return path
 
-    def tap_config(self, size: int, processes: int | None = None) -> Path:
-        """Tap config: the acceptance stream definition over the generated export.
-
-        `processes` sets the tap's setting of that name; by default it is left out (auto).
-        """
+    def tap_config(self, size: int) -> Path:
+        """Tap config: the acceptance stream definition over the generated export."""
         config = json.loads((ACCEPTANCE / "tap-config.json").read_text(encoding="utf-8"))
         config["files"] = [str(self.export(size))]
-        suffix = ""
-        if processes is not None:
-            config["processes"] = processes
-            suffix = f"-p{processes}"
-        path = self.out / f"tap-{label(size)}{suffix}.json"
+        path = self.out / f"tap-{label(size)}.json"
         path.write_text(json.dumps(config, indent=2), encoding="utf-8")
         return path
 

@@ -10,7 +10,8 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false MELTANO_CLI_DISABLE_VERSION_CHEC
 export UV_COMPILE_BYTECODE=1
 mkdir -p output
 # The sandbox keeps its data in output/sandbox.db, next to Meltano's state, so a second
-# demo run shows incremental behaviour: unchanged files are not read, nothing is sent.
+# demo run shows incremental behaviour: unchanged files are not read, and only the products
+# the PIM rejected before are sent again (until their option exists or their value is fixed).
 .venv/bin/akeneo-sandbox serve --catalog examples/catalog.json --db output/sandbox.db \
   2> output/sandbox.log &
 sandbox_pid=$!

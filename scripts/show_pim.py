@@ -87,8 +87,15 @@ def main() -> None:
     report = ROOT / "output" / "run-report.json"
     if report.exists():
         print(f"run report ({report.relative_to(ROOT)}): {report.read_text(encoding='utf-8')}")
-    dead = ROOT / "output" / "dead-letter.jsonl"
-    if dead.exists():
+    # The last run's own dead-letter file (each run that rejects something writes one).
+    written = (
+        json.loads(report.read_text(encoding="utf-8")).get("dead_letter_path")
+        if (report.exists())
+        else None
+    )
+    dead = ROOT / written if written else None
+    if dead is not None and dead.exists():
+        print(f"dead-letter file of this run: {dead.relative_to(ROOT)}")
         for line in dead.read_text(encoding="utf-8").splitlines():
             entry = json.loads(line)
             reason = f"{entry.get('message')} {entry.get('errors') or ''}".strip()

@@ -13,6 +13,7 @@ from akeneo_sandbox.testing import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCEPTANCE = ROOT / "tests" / "data" / "acceptance"
+SAMPLES = ROOT / "tests" / "data" / "samples"
 EXAMPLES = ROOT / "examples"
 MELTANO = Path(sys.executable).parent / "meltano"
 
@@ -37,7 +38,13 @@ class MeltanoProject:
 
     @property
     def dead_letter(self) -> Path:
+        """The configured `dead_letter_path`: each run writes its own file beside it."""
         return self.work / "dead-letter.jsonl"
+
+    @property
+    def dead_letter_files(self) -> list[Path]:
+        """Every run's dead-letter file (named with the run's start time), oldest first."""
+        return sorted(self.work.glob("dead-letter-*.jsonl"))
 
     @property
     def run_report(self) -> Path:
@@ -66,9 +73,14 @@ class MeltanoProject:
         )
 
     def dead_letters(self) -> list[dict[str, object]]:
-        if not self.dead_letter.exists():
+        """The lines of the last run's dead-letter file (none if the last run rejected
+        nothing)."""
+        if not self.run_report.exists():
             return []
-        lines = self.dead_letter.read_text(encoding="utf-8").splitlines()
+        path = json.loads(self.run_report.read_text(encoding="utf-8"))["dead_letter_path"]
+        if path is None:
+            return []
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
         return [json.loads(line) for line in lines if line.strip()]
 
 

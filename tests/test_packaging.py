@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from akeneo_sandbox.testing import SandboxProcess
+from tests.sftp_server import SftpServer
 from tests.support import ACCEPTANCE, MELTANO, base_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +83,21 @@ def test_wheel_and_sdist_carry_the_licence_and_metadata_upload_tools_accept(
     assert b"Project-URL: Repository, " in metadata
 
 
+def _meltano(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A `meltano` command in a project of the test's own; it must succeed."""
+    result = subprocess.run(
+        [str(MELTANO), *args],
+        cwd=cwd,
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, (args, result.stdout[-3000:], result.stderr[-3000:])
+    return result
+
+
 def _hub_file_installing_from(wheel: Path, name: str, dest: Path) -> Path:
     """The Hub definition as published, with `pip_url` pointing at the fresh wheel."""
     definition = yaml.safe_load(
@@ -100,27 +116,12 @@ def test_new_meltano_user_adds_both_plugins_from_their_definitions(
     released: Path, tmp_path: Path
 ) -> None:
     """`meltano init`, `meltano add --from-ref`, `config set`, `run`: products land in a PIM."""
-    env = base_env()
-
-    def meltano(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(MELTANO), *args],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        assert result.returncode == 0, (args, result.stdout[-3000:], result.stderr[-3000:])
-        return result
-
-    meltano("init", "--no-usage-stats", "shop", cwd=tmp_path)
+    _meltano("init", "--no-usage-stats", "shop", cwd=tmp_path)
     project = tmp_path / "shop"
     for name, plugin_type in PLUGINS.items():
         wheel = next(released.glob(f"{name.replace('-', '_')}-*.whl"))
         ref = _hub_file_installing_from(wheel, name, tmp_path)
-        meltano("add", plugin_type, name, "--from-ref", str(ref), cwd=project)
+        _meltano("add", plugin_type, name, "--from-ref", str(ref), cwd=project)
     (project / "erp").mkdir()
     shutil.copy(ACCEPTANCE / "erp-products.xml", project / "erp" / "erp-products.xml")
     shutil.copy(ACCEPTANCE / "mapping.yml", project / "mapping.yml")
@@ -147,8 +148,8 @@ def test_new_meltano_user_adds_both_plugins_from_their_definitions(
         }
         for name, values in settings.items():
             for setting, value in values.items():
-                meltano("config", "set", name, setting, value, cwd=project)
-        meltano("run", "tap-erp-xml", "target-akeneo", cwd=project)
+                _meltano("config", "set", name, setting, value, cwd=project)
+        _meltano("run", "tap-erp-xml", "target-akeneo", cwd=project)
         expected = json.loads((ACCEPTANCE / "expected.json").read_text(encoding="utf-8"))
         skus = [*(k for k in expected if not k.startswith("_")), *expected["_rejected"]]
         products = {sku: pim.get_product(sku) for sku in skus}
@@ -166,36 +167,29 @@ def test_new_meltano_user_adds_both_plugins_from_their_definitions(
 
 @pytest.mark.slow
 @pytest.mark.e2e
-def test_s3_settings_work_from_the_wheel_meltano_installed(released: Path, tmp_path: Path) -> None:
-    """The extras in the Hub's `pip_url` make the advertised `s3.*` settings work."""
+def test_s3_and_sftp_settings_work_from_the_wheel_meltano_installed(
+    released: Path, tmp_path: Path
+) -> None:
+    """The extras in the Hub's `pip_url` make the advertised `s3.*` and `sftp.*` settings work."""
     import boto3
     from moto.server import ThreadedMotoServer
 
-    env = base_env()
-
     def meltano(*args: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(MELTANO), *args],
-            cwd=tmp_path / "shop",
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        assert result.returncode == 0, (args, result.stdout[-3000:], result.stderr[-3000:])
-        return result
+        return _meltano(*args, cwd=tmp_path / "shop")
+
+    def skus(result: subprocess.CompletedProcess[str]) -> list[str]:
+        lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+        return [m["record"]["sku"] for m in lines if m["type"] == "RECORD"]
 
     (tmp_path / "shop").mkdir()
     meltano("init", "--no-usage-stats", ".")
     wheel = next(released.glob("tap_erp_xml-*.whl"))
-    meltano(
-        "add",
-        "extractors",
-        "tap-erp-xml",
-        "--from-ref",
-        str(_hub_file_installing_from(wheel, "tap-erp-xml", tmp_path)),
-    )
+    ref = _hub_file_installing_from(wheel, "tap-erp-xml", tmp_path)
+    meltano("add", "extractors", "tap-erp-xml", "--from-ref", str(ref))
+    tap_config = json.loads((ACCEPTANCE / "tap-config.json").read_text(encoding="utf-8"))
+    meltano("config", "set", "tap-erp-xml", "streams", json.dumps(tap_config["streams"]))
+    every_sku = ["SKU-100234", "SKU-100235", "SKU-100236", "SKU-100237"]
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -207,20 +201,30 @@ def test_s3_settings_work_from_the_wheel_meltano_installed(released: Path, tmp_p
         )  # fmt: skip
         s3.create_bucket(Bucket="erp")
         s3.upload_file(str(ACCEPTANCE / "erp-products.xml"), "erp", "out/products.xml")
-        tap_config = json.loads((ACCEPTANCE / "tap-config.json").read_text(encoding="utf-8"))
         for setting, value in {
             "files": json.dumps(["s3://erp/out/*.xml"]),
-            "streams": json.dumps(tap_config["streams"]),
             "s3.endpoint_url": endpoint,
             "s3.region": "us-east-1",
             "s3.aws_access_key_id": "AKIAWHEELTEST0000000",
             "s3.aws_secret_access_key": "wheel-test-secret",
         }.items():
             meltano("config", "set", "tap-erp-xml", setting, value)
-        result = meltano("invoke", "tap-erp-xml")
+        from_s3 = meltano("invoke", "tap-erp-xml")
     finally:
         server.stop()
-    messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    skus = [m["record"]["sku"] for m in messages if m["type"] == "RECORD"]
-    assert skus == ["SKU-100234", "SKU-100235", "SKU-100236", "SKU-100237"]
-    assert "wheel-test-secret" not in result.stdout + result.stderr
+    assert skus(from_s3) == every_sku
+    assert "wheel-test-secret" not in from_s3.stdout + from_s3.stderr
+
+    root = tmp_path / "sftp-root"
+    (root / "out").mkdir(parents=True)
+    shutil.copy(ACCEPTANCE / "erp-products.xml", root / "out" / "products.xml")
+    with SftpServer(root, "erp", "sftp-wheel-secret") as sftp:
+        for setting, value in {
+            "files": json.dumps([f"sftp://127.0.0.1:{sftp.port}/out/*.xml"]),
+            "sftp.username": "erp",
+            "sftp.password": "sftp-wheel-secret",
+        }.items():
+            meltano("config", "set", "tap-erp-xml", setting, value)
+        from_sftp = meltano("invoke", "tap-erp-xml")
+    assert skus(from_sftp) == every_sku
+    assert "sftp-wheel-secret" not in from_sftp.stdout + from_sftp.stderr

@@ -19,16 +19,33 @@ DAGSTER = Path(sys.executable).parent / "dagster"
 MODULE = "erp_to_akeneo_dagster.definitions"
 
 
-def instance_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """DAGSTER_HOME holding the template `dagster.yaml`, its storage created up front.
+POOL = "akeneo_pim"  # the pool of the example exports.yml and of fake projects
 
-    Created here, not by the first run: two runs creating a fresh SQLite storage at once race.
+
+def instance_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool_limit: int | None = None
+) -> Path:
+    """DAGSTER_HOME holding the template `dagster.yaml` (or one with `pool_limit` as the
+    default), its storage and the pool's limit created up front.
+
+    Created here, not by the first runs: two runs creating a fresh SQLite storage at once
+    race, and so do two runs that both find the pool without a limit and set it from the
+    default (each may then take a slot).
     """
     home = tmp_path / "dagster-home"
     home.mkdir()
-    shutil.copy(ORCHESTRATE / "dagster.yaml", home / "dagster.yaml")
+    if pool_limit is None:
+        shutil.copy(ORCHESTRATE / "dagster.yaml", home / "dagster.yaml")
+    else:
+        home.joinpath("dagster.yaml").write_text(
+            f"concurrency: {{pools: {{granularity: op, default_limit: {pool_limit}}}}}\n",
+            encoding="utf-8",
+        )
     monkeypatch.setenv("DAGSTER_HOME", str(home))
-    dg.DagsterInstance.get().dispose()
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        assert storage.initialize_concurrency_limit_to_default(POOL)
+        assert storage.get_concurrency_info(POOL).slot_count == (pool_limit or 2)
     return home
 
 

@@ -132,8 +132,10 @@ def test_two_exports_run_at_once_under_one_pim_connection(
     south = json.loads((tmp_path / "south" / "run-report.json").read_text(encoding="utf-8"))
     assert (north["received"], north["created"], north["rejected"]) == (COPIES + 2, COPIES + 2, 0)
     assert (south["received"], south["created"], south["rejected"]) == (COPIES + 2, COPIES + 1, 1)
-    assert not (tmp_path / "north" / "dead-letter.jsonl").exists()
-    dead = (tmp_path / "south" / "dead-letter.jsonl").read_text(encoding="utf-8").splitlines()
+    # Each run that rejects something writes its own dead-letter file, named for the run.
+    assert list((tmp_path / "north").glob("dead-letter-*.jsonl")) == []
+    (south_dead,) = (tmp_path / "south").glob("dead-letter-*.jsonl")
+    dead = south_dead.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["identifier"] for line in dead] == ["SKU-100237"]
     # Every 429 came from the limits, and the pool kept both runs within them: none at all.
     stats = limited_sandbox.stats()

@@ -81,10 +81,7 @@ def test_runs_beyond_the_pool_limit_wait_and_each_has_its_own_state_and_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pool of 1: two partitions started together never run at the same time."""
-    home = instance_home(tmp_path, monkeypatch)
-    home.joinpath("dagster.yaml").write_text(
-        "concurrency: {pools: {granularity: op, default_limit: 1}}\n", encoding="utf-8"
-    )
+    home = instance_home(tmp_path, monkeypatch, pool_limit=1)
     env = {
         **base_env(),
         "DAGSTER_HOME": str(home),

@@ -1,4 +1,9 @@
-"""Text-to-value converters by declared type; each is built once per field and raises ValueError."""
+"""The conversions the generated extractor does not write inline: booleans' words, dates.
+
+Integers and numbers are converted inline (``int``, ``float``; see fields.py), booleans
+through the table below; dates and date-times through a memo of their parser, built once
+per field. Each raises ValueError or KeyError on a value that does not convert.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +11,13 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
-from tap_erp_xml.config import FieldSpec
+from tap_erp_xml.settings import FieldSpec
 
 Converter = Callable[[str], Any]
 
 TRUE_WORDS = frozenset({"y", "yes", "j", "ja", "true", "t", "1", "oui", "o", "si", "sí", "on", "x"})
 FALSE_WORDS = frozenset({"n", "no", "nein", "false", "f", "0", "non", "off", "-"})
 _UTC = datetime.UTC
-
-
-def _integer(text: str) -> int:
-    return int(text)
-
-
-def _number_factory(decimal_sep: str, thousands: str | None) -> Converter:
-    if decimal_sep == "." and thousands is None:
-        return float
-    drop = thousands or ""
-
-    def number(text: str) -> float:
-        if drop:
-            text = text.replace(drop, "")
-        return float(text.replace(decimal_sep, "."))
-
-    return number
 
 
 def boolean_table(spec: FieldSpec) -> dict[str, bool]:
@@ -39,19 +27,10 @@ def boolean_table(spec: FieldSpec) -> dict[str, bool]:
     return truth
 
 
-def _boolean_factory(spec: FieldSpec) -> Converter:
-    truth = boolean_table(spec)
-
-    def boolean(text: str) -> bool:
-        return truth[text.lower()]
-
-    return boolean
-
-
 class Memo:
     """A converter remembering its results: exports repeat the same dates endlessly and
-    ``strptime`` costs ~10 us a call. Generated extractors (codegen.py) read ``cache``
-    directly and call the memo only on a miss."""
+    ``strptime`` costs ~10 us a call. The generated extractor (fields.py) reads ``cache``
+    directly and calls the memo only on a miss."""
 
     __slots__ = ("_convert", "_size", "cache")
 
@@ -71,13 +50,6 @@ class Memo:
             return value
 
 
-def _date_factory(fmt: str | None) -> Converter:
-    if fmt is None:
-        return Memo(lambda text: datetime.date.fromisoformat(text).isoformat())
-    strptime = datetime.datetime.strptime
-    return Memo(lambda text: strptime(text, fmt).date().isoformat())
-
-
 def as_utc(value: datetime.datetime) -> str:
     """Naive values are taken as UTC; aware ones are shifted so strings sort chronologically."""
     if value.tzinfo is None:
@@ -85,29 +57,16 @@ def as_utc(value: datetime.datetime) -> str:
     return value.astimezone(_UTC).isoformat()
 
 
-def _datetime_factory(fmt: str | None) -> Converter:
-    if fmt is None:
-        parse = datetime.datetime.fromisoformat
-        return Memo(lambda text: as_utc(parse(text)))
-    strptime = datetime.datetime.strptime
-    return Memo(lambda text: as_utc(strptime(text, fmt)))
-
-
-def scalar_converter(spec: FieldSpec, type_name: str) -> Converter | None:
-    """Converter for one scalar type; ``None`` means keep the stripped text as it is."""
-    if type_name == "string":
-        return None
-    if type_name == "integer":
-        return _integer
-    if type_name == "number":
-        return _number_factory(spec.decimal_separator, spec.thousands_separator)
-    if type_name == "boolean":
-        return _boolean_factory(spec)
+def date_converter(spec: FieldSpec, type_name: str) -> Memo:
+    """``date`` -> ``2026-03-01``; ``date-time`` -> ISO 8601 in UTC; by ``format`` or ISO."""
+    fmt, strptime = spec.format, datetime.datetime.strptime
     if type_name == "date":
-        return _date_factory(spec.format)
-    if type_name == "date-time":
-        return _datetime_factory(spec.format)
-    raise AssertionError(type_name)
+        if fmt is None:
+            return Memo(lambda text: datetime.date.fromisoformat(text).isoformat())
+        return Memo(lambda text: strptime(text, fmt).date().isoformat())
+    if fmt is None:
+        return Memo(lambda text: as_utc(datetime.datetime.fromisoformat(text)))
+    return Memo(lambda text: as_utc(strptime(text, fmt)))
 
 
 def scalar_schema(type_name: str) -> dict[str, Any]:

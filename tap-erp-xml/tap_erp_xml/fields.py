@@ -1,228 +1,263 @@
-"""Field specs compiled once into plain closures over an lxml element, plus their JSON schema.
+"""A stream's field specs compiled once into ONE generated Python function: element -> record.
 
-The general compiler: every path the configuration allows (wildcards, deeper steps, keys
-read from child elements). Streams whose fields all have the usual shapes get the faster
-generated function of codegen.py instead, which must give the same records (its tests
-compare the two). A record (and each nested object) is read in ONE pass over its children,
-each child dispatched by tag to the fields whose path starts with it: per-field ``find``
-(ElementPath, in Python) cost ~4 us a field, compiled ``XPath`` ~3 us and
-``iterchildren(tag)`` ~2-5 us (it builds a tag matcher per call).
+Why generated code: reading a record's fields with a closure per field and per value costs
+a Python call per matched child; written out as one function (one loop over the record's
+children, an ``if``/``elif`` on the tag, each field's work inline, values in local
+variables) the acceptance shape reads about 40% faster. Each method below emits the lines
+of one concern, so a new field option is a new branch in one of them (and its schema in
+settings.py). To see what was compiled, run with ``TAP_ERP_XML_LOGLEVEL=DEBUG`` (the source
+of each stream's function is logged) or read ``compile_fields(specs).source``.
+
+The generated function, for ``sku: SKU`` and ``name: {path: Name, key: "@lang"}``::
+
+    def extract(elem):
+        f0 = None
+        f1 = None
+        for c2 in elem:
+            t3 = c2.tag
+            if t3 == K0:
+                # 'sku' <- 'SKU'
+                if f0 is None:
+                    v = c2.text if not len(c2) else "".join(c2.itertext())
+                    ...
+                    f0 = v
+            elif t3 == K1:
+                # 'name' <- 'Name'
+                ...
+        return {K2: f0, K3: f1}
+
+Rules: a scalar is the first match with a value (text content, descendants included, or
+the attribute), stripped, ``None`` when absent or empty; an array collects every match
+(``[]`` once its container exists; always for one-step paths); ``key`` makes an object of
+one entry per match; ``fields`` make an object (or array items) read on the matched element.
+Only generated identifiers appear in the source: tags, names and converters from the
+configuration are passed in as constants (``K0``, ``K1``, ...).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NoReturn
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from tap_erp_xml.config import FieldSpec
-from tap_erp_xml.convert import scalar_converter, scalar_schema
-from tap_erp_xml.errors import ConfigError, ConversionFailure
-from tap_erp_xml.handlers import Element, Extractor, Handler, chain, element_text, node_value
-from tap_erp_xml.paths import Path, parse_path
+from tap_erp_xml.convert import boolean_table, date_converter, scalar_schema
+from tap_erp_xml.errors import ConversionFailure
+from tap_erp_xml.paths import tag_matches
+from tap_erp_xml.reader import Element
+from tap_erp_xml.settings import FieldSpec
 
-__all__ = ["Element", "FieldCompiler", "element_text", "field_schema", "iter_matches"]
-
-
-def iter_matches(elem: Element, steps: tuple[str, ...]) -> Iterator[Element]:
-    """Elements reached from ``elem`` by the steps, in document order."""
-    if not steps:
-        yield elem
-        return
-    head, rest = steps[0], steps[1:]
-    children = elem.iterchildren() if head == "*" else elem.iterchildren(head)
-    for child in children:
-        if rest:
-            yield from iter_matches(child, rest)
-        else:
-            yield child
+Extract = Callable[[Element], dict[str, Any]]
 
 
-def _matcher(steps: tuple[str, ...]) -> Callable[[Element], Iterable[Element]]:
-    """Fast paths for the usual zero or one step; a generator walk for deeper paths."""
-    if not steps:
-        return lambda node: (node,)
-    if len(steps) == 1 and steps[0] != "*":
-        tag = steps[0]
-        return lambda node: node.iterchildren(tag)
-    return lambda node: iter_matches(node, steps)
+@dataclass(frozen=True)
+class Compiled:
+    """The extraction function of a stream's fields and its generated source."""
+
+    extract: Extract
+    source: str
 
 
-def is_plain(step: str) -> bool:
-    """A step naming one tag (no wildcard)."""
-    return "*" not in step
+def compile_fields(specs: tuple[FieldSpec, ...]) -> Compiled:
+    """Generate, compile and return the function reading ``specs`` from a record element."""
+    code = _Code()
+    lines, record = code.record(specs, "elem", "")
+    body = ["def extract(elem):", *_indent([*lines, f"return {record}"])]
+    # Constants become closure cells of a factory: faster to read than globals. Their
+    # values head the source as comments (repr: one line each, never code).
+    legend = [f"# {name} = {_shown(value)}" for name, value in code.constants.items()]
+    source = "\n".join(
+        [
+            *legend,
+            f"def factory({', '.join(code.constants)}):",
+            *_indent(body),
+            "    return extract",
+        ]
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<tap-erp-xml fields>", "exec"), namespace)  # noqa: S102
+    return Compiled(namespace["factory"](*code.constants.values()), source)
 
 
-class FieldCompiler:
-    """Compiles field specs against one stream's namespace map."""
+def _shown(value: Any) -> str:
+    return (
+        repr(value) if isinstance(value, str) else getattr(value, "__name__", type(value).__name__)
+    )
 
-    def __init__(self, namespaces: Mapping[str, str]) -> None:
-        self._namespaces = namespaces
 
-    def _path(self, spec: FieldSpec) -> Path:
-        return parse_path(spec.path, self._namespaces, f"{spec.setting}.path")
+def _indent(lines: list[str], depth: int = 1) -> list[str]:
+    return ["    " * depth + line for line in lines]
 
-    def record(self, specs: tuple[FieldSpec, ...]) -> Callable[[Element], dict[str, Any]]:
-        """Compile the top-level fields into one function element -> record dict."""
-        by_tag: dict[str, list[Handler]] = {}
-        after: list[tuple[str, Extractor]] = []
-        always_list: list[str] = []
-        for spec in specs:
-            path = self._path(spec)
-            if path.steps and is_plain(path.steps[0]):
-                by_tag.setdefault(path.steps[0], []).append(self._child_handler(spec, path))
-                if spec.type == "array" and spec.key is None and len(path.steps) == 1:
-                    always_list.append(spec.name)
+
+class _Code:
+    """Emits the lines of the extraction function; ``constants`` are its free names."""
+
+    def __init__(self) -> None:
+        self.constants: dict[str, Any] = {}
+        self._numbers = itertools.count()
+        self._failure = self.const(ConversionFailure)
+        self._errors = self.const((ValueError, KeyError, OverflowError))
+        self._tag_matches = self.const(tag_matches)
+
+    def const(self, value: Any) -> str:
+        """The name under which the generated code sees ``value``."""
+        for name, existing in self.constants.items():
+            if existing is value or (type(existing) is str and existing == value):
+                return name
+        name = f"K{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def fresh(self, prefix: str) -> str:
+        """A new local variable name."""
+        return f"{prefix}{next(self._numbers)}"
+
+    def record(self, specs: tuple[FieldSpec, ...], node: str, label: str) -> tuple[list[str], str]:
+        """Lines reading ``specs`` on element ``node``, and the expression of the object.
+
+        Fields whose path starts with a plain tag are served by one loop over the children;
+        the others (``.``, ``@attr``, wildcards) are read on ``node`` after it.
+        """
+        variables = [self.fresh("f") for _ in specs]
+        lines = [
+            f"{var} = {'[]' if _always_list(s) else 'None'}"
+            for var, s in zip(variables, specs, strict=True)
+        ]
+        child, tag = self.fresh("c"), self.fresh("t")
+        branches: dict[str, list[str]] = {}
+        after: list[str] = []
+        for spec, var in zip(specs, variables, strict=True):
+            name = label + spec.name
+            comment = f"# {spec.name!r} <- {spec.path.text!r}"
+            steps = spec.path.steps
+            if steps and "*" not in steps[0]:
+                work = self.matches(spec, var, child, steps[1:], name, single=False)
+                branches.setdefault(steps[0], []).extend([comment, *work])
             else:
-                after.append((spec.name, self._field(spec, spec.name)))
-        table = {tag: chain(handlers) for tag, handlers in by_tag.items()}
-        template: dict[str, Any] = dict.fromkeys(spec.name for spec in specs)
+                after += [comment, *self.matches(spec, var, node, steps, name, single=not steps)]
+        if branches:
+            lines += [f"for {child} in {node}:", f"    {tag} = {child}.tag"]
+            keyword = "if"
+            for step, work in branches.items():
+                lines += [f"    {keyword} {tag} == {self.const(step)}:", *_indent(work, 2)]
+                keyword = "elif"
+        items = ", ".join(
+            f"{self.const(s.name)}: {v}" for s, v in zip(specs, variables, strict=True)
+        )
+        return [*lines, *after], f"{{{items}}}"
 
-        def extract(elem: Element) -> dict[str, Any]:
-            record = template.copy()
-            get = table.get
-            for child in elem:
-                handler = get(child.tag)
-                if handler is not None:
-                    handler(child, record)
-            for name in always_list:
-                if record[name] is None:
-                    record[name] = []
-            for name, fn in after:
-                record[name] = fn(elem)
-            return record
-
-        return extract
-
-    def _child_handler(self, spec: FieldSpec, path: Path) -> Handler:
-        """Handler of one direct child whose tag is the first step of the field's path."""
-        name = spec.name
-        rest = path.steps[1:]
-        if spec.key is not None:
-            return self._keyed_child(spec, Path(rest, path.attribute))
-        value = self._node_value(spec, name)
-        nodes_of = _matcher(rest)
-        if spec.type == "array":
-
-            def items(child: Element, record: dict[str, Any]) -> None:
-                current = record[name]
-                if current is None:
-                    current = record[name] = []
-                for node in nodes_of(child):
-                    item = value(node)
-                    if item is not None:
-                        current.append(item)
-
-            return items
-
-        def first(child: Element, record: dict[str, Any]) -> None:
-            """The first match with a value wins."""
-            if record[name] is not None:
-                return
-            node = next(iter(nodes_of(child)), None)
-            if node is not None:
-                record[name] = value(node)
-
-        return first
-
-    def _keyed_child(self, spec: FieldSpec, rest: Path) -> Handler:
-        """Per-language texts and the like: each matching child adds one key to an object."""
-        name = spec.name
-        key_spec = spec.key or ""
-        key_path = parse_path(key_spec, self._namespaces, f"{spec.setting}.key")
-        value = self._node_value(spec, name)
-        key_reader = node_value(key_path.attribute, None, name, "key")
-        nodes_of = _matcher(rest.steps)
-        key_of = _matcher(key_path.steps)
-
-        def keyed_part(child: Element, record: dict[str, Any]) -> None:
-            for node in nodes_of(child):
-                key_node = next(iter(key_of(node)), None)
-                key = None if key_node is None else key_reader(key_node)
-                if key is None:
-                    raise ConversionFailure(name, key_spec, f"an object keyed by {key_spec}")
-                current = record[name]
-                if current is None:
-                    current = record[name] = {}
-                current[key] = value(node)
-
-        return keyed_part
-
-    def _node_value(self, spec: FieldSpec, label: str) -> Extractor:
-        """How to turn one matched node into a value (scalar, array item or object)."""
-        if spec.fields:
-            if self._path(spec).attribute is not None:
-                raise_config(spec, "an @attribute path cannot have fields")
-            inner = [(s.name, self._field(s, f"{label}.{s.name}")) for s in spec.fields]
-
-            def obj(node: Element) -> dict[str, Any]:
-                result: dict[str, Any] = {}
-                for name, fn in inner:
-                    result[name] = fn(node)
-                return result
-
-            return obj
-        type_name = spec.items if spec.type == "array" else spec.type
-        if type_name == "object":
-            raise_config(spec, "type object needs fields")
-        convert = scalar_converter(spec, type_name)
-        return node_value(self._path(spec).attribute, convert, label, type_name)
-
-    def _field(self, spec: FieldSpec, label: str) -> Extractor:
-        """A field evaluated on one element (nested fields, or paths from the record itself)."""
-        path = self._path(spec)
-        if spec.key is not None:
-            return self._keyed(spec, path, label)
-        if spec.type == "array":
-            return self._array(spec, path, label)
-        value = self._node_value(spec, label)
-        steps = path.steps
+    def matches(
+        self,
+        spec: FieldSpec,
+        var: str,
+        node: str,
+        steps: tuple[str, ...],
+        label: str,
+        *,
+        single: bool,
+    ) -> list[str]:
+        """Lines doing the field's work on each element reached from ``node`` by ``steps``."""
         if not steps:
-            return value
+            return self.at_node(spec, var, node, label, single=single)
+        lines = []
+        if spec.type == "array" and spec.key is None and len(steps) == 1:
+            lines = [f"if {var} is None:", f"    {var} = []"]  # the container exists
+        item = self.fresh("n")
+        inner = self.matches(spec, var, item, steps[1:], label, single=False)
+        return [*lines, f"for {item} in {node}:", f"    if {self.tag_test(steps[0], item)}:",
+                *_indent(inner, 2)]  # fmt: skip
 
-        def single(elem: Element) -> Any:
-            node = next(iter_matches(elem, steps), None)
-            return None if node is None else value(node)
+    def tag_test(self, step: str, node: str) -> str:
+        """Condition: ``node`` matches one path step (a tag, ``*`` or ``{*}local``)."""
+        if "*" in step:
+            return f"{self._tag_matches}({self.const(step)}, {node}.tag)"
+        return f"{node}.tag == {self.const(step)}"
 
-        return single
+    def at_node(
+        self, spec: FieldSpec, var: str, node: str, label: str, *, single: bool
+    ) -> list[str]:
+        """The field's work on one matched element: keep, collect or key its value."""
+        value = self.value(spec, node, label)
+        if spec.key is not None:
+            key = self.fresh("k")
+            return [*self.key(spec, node, key, label), f"if {var} is None:", f"    {var} = {{}}",
+                    *value, f"{var}[{key}] = v"]  # fmt: skip
+        if spec.type == "array":
+            return [*value, "if v is not None:", f"    {var}.append(v)"]
+        if single:
+            return [*value, f"{var} = v"]
+        return [f"if {var} is None:", *_indent(value), f"    {var} = v"]
 
-    def _array(self, spec: FieldSpec, path: Path, label: str) -> Extractor:
-        if not path.steps:
-            raise_config(spec, "an array path needs at least one element step")
-        value = self._node_value(spec, label)
-        parents, leaf = path.steps[:-1], path.steps[-1:]
+    def key(self, spec: FieldSpec, node: str, key: str, label: str) -> list[str]:
+        """Set ``key`` to the key of a keyed field's entry (first value at the key path)."""
+        assert spec.key is not None
+        path = spec.key
+        if path.steps:
+            lines = [f"{key} = None", *self.first(path.steps, path.attribute, node, key)]
+        else:  # the usual ``@lang``: read on the matched element itself
+            lines = [*self.read(node, path.attribute), f"{key} = v"]
+        why = ", ".join(map(self.const, (label, path.text, f"an object keyed by {path.text}")))
+        return [*lines, f"if {key} is None:", f"    raise {self._failure}({why})"]
 
-        def array(elem: Element) -> list[Any] | None:
-            found = list(iter_matches(elem, parents))
-            if not found:
-                return None
-            nodes = (node for parent in found for node in iter_matches(parent, leaf))
-            return [item for item in map(value, nodes) if item is not None]
+    def first(
+        self, steps: tuple[str, ...], attribute: str | None, node: str, var: str
+    ) -> list[str]:
+        """Set ``var`` (None before) to the first text or attribute value found by the path."""
+        if not steps:
+            return [f"if {var} is None:", *_indent(self.read(node, attribute)), f"    {var} = v"]
+        item = self.fresh("n")
+        return [f"for {item} in {node}:", f"    if {self.tag_test(steps[0], item)}:",
+                *_indent(self.first(steps[1:], attribute, item, var), 2)]  # fmt: skip
 
-        return array
+    def value(self, spec: FieldSpec, node: str, label: str) -> list[str]:
+        """Set ``v`` to the value of one matched element: an object, or a converted scalar."""
+        if spec.fields:
+            lines, record = self.record(spec.fields, node, f"{label}.")
+            return [*lines, f"v = {record}"]
+        return [*self.read(node, spec.path.attribute), *self.convert(spec, label)]
 
-    def _keyed(self, spec: FieldSpec, path: Path, label: str) -> Extractor:
-        steps = path.steps
-        key_path = parse_path(spec.key or "", self._namespaces, f"{spec.setting}.key")
-        key_steps = key_path.steps
-        key_reader = node_value(key_path.attribute, None, label, "key")
-        value = self._node_value(spec, label)
+    def read(self, node: str, attribute: str | None) -> list[str]:
+        """Set ``v`` to the stripped text content or attribute, None when absent or empty."""
+        if attribute is None:
+            read = f'v = {node}.text if not len({node}) else "".join({node}.itertext())'
+        else:
+            read = f"v = {node}.get({self.const(attribute)})"
+        return [read, "if v is not None:", "    v = v.strip() or None"]
 
-        def keyed(elem: Element) -> dict[str, Any] | None:
-            result: dict[str, Any] = {}
-            for node in iter_matches(elem, steps):
-                key_node = next(iter_matches(node, key_steps), None) if key_steps else node
-                key = None if key_node is None else key_reader(key_node)
-                if key is None:
-                    raise ConversionFailure(label, spec.key or "", f"an object keyed by {spec.key}")
-                result[key] = value(node)
-            return result or None
+    def convert(self, spec: FieldSpec, label: str) -> list[str]:
+        """Convert a non-None ``v`` to the declared type, in place.
 
-        return keyed
+        Inlined (a call less per value): ``int``, ``float`` after the separators, the
+        boolean table, and the date memo's cache (the memo is called on a miss only).
+        """
+        type_name = spec.value_type
+        if type_name == "string":
+            return []
+        if type_name == "integer":
+            steps = ["v = int(v)"]
+        elif type_name == "number":
+            text = "v"
+            if spec.thousands_separator:
+                text = f"{text}.replace({self.const(spec.thousands_separator)}, '')"
+            if spec.decimal_separator != ".":
+                text = f"{text}.replace({self.const(spec.decimal_separator)}, '.')"
+            steps = [f"v = float({text})"]
+        elif type_name == "boolean":
+            steps = [f"v = {self.const(boolean_table(spec))}[v.lower()]"]
+        else:
+            memo = date_converter(spec, type_name)
+            steps = [
+                f"w = {self.const(memo.cache)}.get(v)",
+                f"v = {self.const(memo)}(v) if w is None else w",
+            ]
+        failure = f"{self._failure}({self.const(label)}, v, {self.const(type_name)})"
+        return ["if v is not None:", "    try:", *_indent(steps, 2),
+                f"    except {self._errors}:", f"        raise {failure} from None"]  # fmt: skip
 
 
-def raise_config(spec: FieldSpec, reason: str) -> NoReturn:
-    """Raise a configuration error naming the field's setting."""
-    raise ConfigError(f"{spec.setting}: {reason}")
+def _always_list(spec: FieldSpec) -> bool:
+    """A one-step array is ``[]`` even without matches: its container is the element."""
+    return spec.type == "array" and spec.key is None and len(spec.path.steps) == 1
 
 
 def field_schema(spec: FieldSpec) -> dict[str, Any]:
@@ -233,7 +268,7 @@ def field_schema(spec: FieldSpec) -> dict[str, Any]:
             "properties": {s.name: field_schema(s) for s in spec.fields},
         }
     else:
-        node = scalar_schema(spec.items if spec.type == "array" else spec.type)
+        node = scalar_schema(spec.value_type)
     if spec.key is not None:
         return {"type": ["object", "null"], "additionalProperties": node}
     if spec.type == "array":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tap_erp_xml.fields import Element
+from tap_erp_xml.reader import Element
 
 
 def _local(tag: str) -> str:

@@ -10,10 +10,12 @@ from tap_erp_xml.errors import ConfigError
 
 @dataclass(frozen=True)
 class Path:
-    """Element steps (Clark tags, ``*`` or ``{*}local``) and an optional final attribute."""
+    """Element steps (Clark tags, ``*`` or ``{*}local``), an optional final attribute, and
+    the path as written (for messages)."""
 
     steps: tuple[str, ...]
     attribute: str | None
+    text: str = "."
 
 
 def qualify(name: str, namespaces: Mapping[str, str], setting: str, *, attribute: bool) -> str:
@@ -54,7 +56,7 @@ def parse_path(text: str, namespaces: Mapping[str, str], setting: str) -> Path:
         if part.startswith("@") or part == "..":
             raise ConfigError(f'{setting}: "{text}": only the last step may be an @attribute')
     steps = tuple(qualify(p, namespaces, setting, attribute=False) for p in parts)
-    return Path(steps=steps, attribute=attribute)
+    return Path(steps=steps, attribute=attribute, text=text)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class RecordPath:
     tag: str
     ancestors: tuple[str, ...]
     absolute: bool
+    text: str
 
 
 def parse_record_path(text: str, namespaces: Mapping[str, str], setting: str) -> RecordPath:
@@ -75,11 +78,13 @@ def parse_record_path(text: str, namespaces: Mapping[str, str], setting: str) ->
     tags = tuple(qualify(p, namespaces, setting, attribute=False) for p in parts)
     if tags[-1] == "*":
         raise ConfigError(f'{setting}: "{text}": the last step must name the record element')
-    return RecordPath(tag=tags[-1], ancestors=tags[:-1], absolute=absolute)
+    return RecordPath(tag=tags[-1], ancestors=tags[:-1], absolute=absolute, text=text)
 
 
 def tag_matches(pattern: str, tag: str) -> bool:
     """Match one Clark tag against a step pattern (exact, ``*`` or ``{*}local``)."""
+    if not isinstance(tag, str):  # an unexpanded entity reference
+        return False
     if pattern == "*":
         return True
     if pattern.startswith("{*}"):

@@ -10,15 +10,17 @@ External entities are never loaded; a DOCTYPE declaring one is refused outright.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterator
 from typing import IO, TypeAlias
 
 from lxml import etree
 
-from tap_erp_xml.errors import XmlError
+from tap_erp_xml.errors import SourceError, XmlError
 from tap_erp_xml.paths import RecordPath, tag_matches
 
-Element: TypeAlias = etree._Element
+# lxml names its element class with an underscore; it is the type of every element.
+Element: TypeAlias = etree._Element  # noqa: SLF001
 _POSITION_SUFFIX = re.compile(r"(, line \d+, column \d+)+\s*(\(.*\))?$")
 
 
@@ -44,7 +46,8 @@ class RecordReader:
         return not self._path.absolute or node is None
 
     def records(self, stream: IO[bytes], name: str) -> Iterator[Element]:
-        """Stream matching elements; raise ``XmlError`` as ``name:line:column: reason``."""
+        """Stream matching elements; raise ``XmlError`` as ``name:line:column: reason``
+        (``SourceError`` when the bytes cannot be read or decompressed)."""
         parser = etree.iterparse(
             stream,
             events=("end",),
@@ -82,6 +85,8 @@ class RecordReader:
                         del parent[0]
             if not checked_dtd and parser.root is not None:
                 _refuse_external_entities(parser.root, name)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SourceError(f"{name}: cannot read: {type(exc).__name__}: {exc}") from None
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (0, 0)
             reason = _reason(exc)

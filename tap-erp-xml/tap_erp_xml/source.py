@@ -21,11 +21,18 @@ from urllib.parse import urlsplit
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+from fsspec.utils import infer_storage_options
 
-from tap_erp_xml.config import TapSettings
 from tap_erp_xml.errors import SourceError
+from tap_erp_xml.settings import TapSettings
 
 _GLOB_CHARS = frozenset("*?[")
+_S3_OPTIONS = {
+    "aws_access_key_id": "key",
+    "aws_secret_access_key": "secret",
+    "aws_session_token": "token",
+    "endpoint_url": "endpoint_url",
+}
 
 
 @dataclass(frozen=True)
@@ -71,16 +78,9 @@ class FileSource:
             s3 = self._settings.s3
             # A tap run is one-shot: fresh listings and connections beat cached ones.
             options: dict[str, Any] = {"skip_instance_cache": True, "use_listings_cache": False}
-            if s3.aws_access_key_id:
-                options["key"] = s3.aws_access_key_id
-            if s3.aws_secret_access_key:
-                options["secret"] = s3.aws_secret_access_key
-            if s3.aws_session_token:
-                options["token"] = s3.aws_session_token
-            if s3.endpoint_url:
-                options["endpoint_url"] = s3.endpoint_url
-            if s3.region:
-                options["client_kwargs"] = {"region_name": s3.region}
+            options.update({opt: s3[key] for key, opt in _S3_OPTIONS.items() if s3.get(key)})
+            if s3.get("region"):
+                options["client_kwargs"] = {"region_name": s3["region"]}
             return options
         if protocol == "sftp":
             return self._sftp_options(url)
@@ -90,18 +90,20 @@ class FileSource:
         sftp = self._settings.sftp
         parts = urlsplit(url)
         options: dict[str, Any] = {"skip_instance_cache": True}
-        if sftp.username and not parts.username:
-            options["username"] = sftp.username
-        if sftp.password and not parts.password:
-            options["password"] = sftp.password
-        if sftp.port and not parts.port:
-            options["port"] = sftp.port
-        if sftp.private_key_file:
-            options["key_filename"] = sftp.private_key_file
-        if sftp.private_key:
-            options["pkey"] = _load_private_key(sftp.private_key, sftp.private_key_passphrase)
-        elif sftp.private_key_passphrase:
-            options["passphrase"] = sftp.private_key_passphrase
+        if sftp.get("username") and not parts.username:
+            options["username"] = sftp.get("username")
+        if sftp.get("password") and not parts.password:
+            options["password"] = sftp.get("password")
+        if sftp.get("port") and not parts.port:
+            options["port"] = sftp.get("port")
+        if sftp.get("private_key_file"):
+            options["key_filename"] = sftp.get("private_key_file")
+        if sftp.get("private_key"):
+            options["pkey"] = _load_private_key(
+                sftp["private_key"], sftp.get("private_key_passphrase")
+            )
+        elif sftp.get("private_key_passphrase"):
+            options["passphrase"] = sftp.get("private_key_passphrase")
         if options.get("password") or options.get("pkey") or options.get("key_filename"):
             options.setdefault("look_for_keys", False)
             options.setdefault("allow_agent", False)
@@ -114,7 +116,8 @@ class FileSource:
         if url.startswith("sftp://"):
             from fsspec.implementations.sftp import SFTPFileSystem  # needs the sftp extra
 
-            kwargs = SFTPFileSystem._get_kwargs_from_urls(url)
+            kwargs = infer_storage_options(url)  # host, username, password, port
+            del kwargs["path"], kwargs["protocol"]
             kwargs.update(options)
             return SFTPFileSystem(**kwargs), urlsplit(url).path or "/"
         fs, path = fsspec.core.url_to_fs(url, **options)

@@ -1,18 +1,15 @@
-"""Fixtures of the tap tests (helpers live in tap_helpers.py, importable by name)."""
+"""Fixtures of the tap tests (helpers: tap_erp_xml.testing; data paths: tests.support)."""
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from tap_helpers import ACCEPTANCE
+from tests.support import ACCEPTANCE
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tap_helpers import ACCEPTANCE, run_cli, sync
+from tap_erp_xml.testing import run_cli, sync
+from tests.support import ACCEPTANCE
 
 EXPECTED_SKU_100234 = {
     "sku": "SKU-100234",

@@ -1,4 +1,4 @@
-"""Configuration is parsed once; every error names the setting it is about."""
+"""Settings come from one JSON schema, are parsed once, and every error names the setting."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 
-from tap_erp_xml.config import parse_settings
 from tap_erp_xml.errors import ConfigError
-from tap_erp_xml.fields import FieldCompiler
-from tap_erp_xml.paths import parse_record_path
+from tap_erp_xml.settings import CONFIG_SCHEMA, parse_settings
 
 BASE: dict[str, Any] = {
     "files": ["x.xml"],
@@ -46,14 +44,23 @@ def _with(path: list[Any], value: Any) -> dict[str, Any]:
         (
             ["streams", 0, "fields", "weight", "type"],
             "numbr",
-            'streams[0].fields.weight.type: unknown type "numbr"',
+            "streams[0].fields.weight.type: 'numbr' is not one of ['string', 'integer'",
         ),
-        (["streams", 0, "name"], "my products", 'streams[0].name: "my products" is not a valid'),
+        (["streams", 0, "name"], "my products", "streams[0].name: 'my products' does not match"),
         (["streams", 0, "key_properties"], ["id"], 'streams[0].key_properties: "id" is not a'),
         (["streams", 0, "replication_key"], "nope", 'streams[0].replication_key: "nope"'),
-        (["streams", 0, "fields", "sku"], {"type": "string"}, "streams[0].fields.sku.path"),
-        (["streams", 0, "fields", "sku"], {"path": "a", "colour": 1}, "fields.sku.colour: unknown"),
-        (["on_invalid_value"], "ignore", "on_invalid_value: expected one of fail, skip"),
+        (["streams", 0, "fields", "sku"], {"type": "string"}, "fields.sku: 'path' is a required"),
+        (["streams", 0, "fields", "sku"], {"path": "a", "colour": 1}, "('colour' was unexpected)"),
+        (["streams", 0, "fields", "sku"], {"path": "a", "fields": {}}, "fields.sku.fields: {} "),
+        (
+            ["on_invalid_value"],
+            "ignore",
+            "on_invalid_value: 'ignore' is not one of ['fail', 'skip']",
+        ),
+        (["infer_schema_sample_size"], 0, "infer_schema_sample_size: 0 is less than the minimum"),
+        (["sftp"], {"port": 70000}, "sftp.port: 70000 is greater than the maximum of 65535"),
+        (["streams"], [], "streams: [] should be non-empty"),
+        (["streams", 0, "fields", "weight", "thousands_separator"], ".", "equals the decimal"),
         (["start_date"], "yesterday", "start_date: not an ISO 8601"),
         (["files"], [], "streams[0].files: no files configured"),
     ],
@@ -65,16 +72,28 @@ def test_errors_name_the_setting(path: list[Any], value: Any, message: str) -> N
     assert "\n" not in str(caught.value)
 
 
-def test_paths_with_undeclared_prefixes_name_the_setting() -> None:
-    settings = parse_settings(_with(["streams", 0, "fields", "sku"], "other:SKU"))
-    stream = settings.streams[0]
-    assert stream.fields is not None
-    with pytest.raises(
-        ConfigError, match=r'streams\[0\]\.fields\.sku\.path: namespace prefix "other"'
-    ):
-        FieldCompiler(stream.namespaces).record(stream.fields)
-    with pytest.raises(ConfigError, match=r"record_path: .*must name the record element"):
-        parse_record_path("/a/*", {}, "streams[0].record_path")
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (
+            ["streams", 0, "fields", "sku"],
+            "other:SKU",
+            r'fields\.sku\.path: namespace prefix "other"',
+        ),
+        (["streams", 0, "record_path"], "/a/*", r"record_path: .*must name the record element"),
+    ],
+)
+def test_paths_are_resolved_once_at_start(path: list[Any], value: Any, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_settings(_with(path, value))
+
+
+def test_defaults_come_from_the_schema() -> None:
+    settings = parse_settings(BASE)
+    props = CONFIG_SCHEMA["properties"]
+    assert settings.on_invalid_value == props["on_invalid_value"]["default"] == "fail"
+    assert settings.infer_schema_sample_size == props["infer_schema_sample_size"]["default"]
+    assert BASE.get("on_invalid_value") is None  # the caller's config is not changed
 
 
 def test_parsed_settings_are_frozen_and_typed() -> None:
@@ -84,6 +103,7 @@ def test_parsed_settings_are_frozen_and_typed() -> None:
     assert stream.files == ("x.xml",)
     assert stream.fields is not None
     assert [f.type for f in stream.fields] == ["string", "number", "date-time"]
+    assert stream.fields[0].path.steps == ("{urn:x}SKU",)
     with pytest.raises(AttributeError):
         stream.name = "other"  # type: ignore[misc]
 
@@ -117,7 +137,7 @@ def test_every_setting_is_documented_and_secrets_are_marked() -> None:
 def test_cli_reports_a_config_error_as_one_line(tmp_path: Any) -> None:
     import json
 
-    from tap_helpers import run_cli
+    from tap_erp_xml.testing import run_cli
 
     config = _with(["streams", 0, "fields", "weight", "type"], "numbr")
     path = tmp_path / "config.json"
@@ -128,6 +148,20 @@ def test_cli_reports_a_config_error_as_one_line(tmp_path: Any) -> None:
     errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
     assert len(errors) == 1
     assert errors[0].endswith(
-        'streams[0].fields.weight.type: unknown type "numbr" (expected one of string, integer, '
-        "number, boolean, date, date-time, array, object)"
+        "streams[0].fields.weight.type: 'numbr' is not one of ['string', 'integer', 'number', "
+        "'boolean', 'date', 'date-time', 'array', 'object']"
     )
+
+
+def test_cli_reports_a_schema_error_caught_by_the_sdk_as_one_line(tmp_path: Any) -> None:
+    import json
+
+    from tap_erp_xml.testing import run_cli
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_with(["on_malformed_file"], "ignore")))
+    run = run_cli(["--config", str(path)], cwd=tmp_path)
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    assert len(errors) == 1
+    assert errors[0].endswith("on_malformed_file: 'ignore' is not one of ['fail', 'skip']")

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tap_helpers import product_stream, sync
 
 from tap_erp_xml.errors import XmlError
+from tap_erp_xml.testing import product_stream, sync
 
 NAME = "Trailläufer “Größe” 5 €"
 

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tap_helpers import SAMPLES, run_cli, sync
+from tap_erp_xml.testing import run_cli, sync
+from tests.support import SAMPLES
 
 DOC = """<?xml version="1.0"?>
 <x:Export xmlns:x="urn:x">

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tap_helpers import product_stream, run_cli, sync
 
 from tap_erp_xml.errors import XmlError
+from tap_erp_xml.testing import product_stream, run_cli, sync
 
 SECRET = "TOP-SECRET-MARKER-7f3a"
 ONE_LINE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<column>\d+): (?P<reason>[^\n]+)$")
@@ -191,6 +191,7 @@ def test_cli_prints_one_error_line_without_traceback(
         errors = [line for line in run.stderr.splitlines() if f"{tmp_path / name}:" in line]
         assert errors, run.stderr
         assert ONE_LINE.match(errors[-1].split(" | ")[-1].strip()), errors[-1]
+        assert [line for line in run.stderr.splitlines() if "| ERROR" in line] == errors[-1:]
         assert SECRET not in run.stdout + run.stderr
     # Records before the truncation were delivered, then the run failed.
     assert [r["sku"] for r in run.messages.records] == ["A"]

@@ -8,7 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tap_helpers import ACCEPTANCE, run_cli, sync
+from tap_erp_xml.testing import run_cli, sync
+from tests.support import ACCEPTANCE
 
 
 def _copy_acceptance(tmp_path: Path) -> Path:
@@ -98,3 +99,15 @@ def test_new_file_in_a_glob_is_read_old_one_is_not(tmp_path: Path) -> None:
         os.path.join("drop", "day1.xml"),
         os.path.join("drop", "day2.xml"),
     }
+
+
+def test_a_state_follows_each_file_read(tmp_path: Path) -> None:
+    """An interrupted run keeps the bookmarks of the files it finished."""
+    for name in ("a.xml", "b.xml"):
+        (tmp_path / name).write_text(f"<Export><Product><SKU>{name}</SKU></Product></Export>")
+    stream = {"name": "products", "record_path": "/Export/Product", "fields": {"sku": "SKU"}}
+    result = sync({"files": ["*.xml"], "base_dir": str(tmp_path), "streams": [stream]})
+    files = [set(s["bookmarks"]["products"].get("files", {})) for s in result.states]
+    assert {"a.xml"} in files
+    assert files[-1] == {"a.xml", "b.xml"}
+    assert files.index({"a.xml"}) < files.index({"a.xml", "b.xml"})

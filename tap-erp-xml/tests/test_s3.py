@@ -10,7 +10,8 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-from tap_helpers import product_stream, sync
+
+from tap_erp_xml.testing import product_stream, sync
 
 KEY_ID = "AKIATESTKEYID0000000"
 SECRET = "s3-secret-value-that-must-never-appear"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tap_helpers import SAMPLES, sync
+from tap_erp_xml.testing import sync
+from tests.support import SAMPLES
 
 BMECAT_NS = "http://www.bmecat.org/bmecat/1.2/bmecat_new_catalog"
 ONIX_NS = "http://ns.editeur.org/onix/3.0/reference"

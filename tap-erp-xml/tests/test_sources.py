@@ -7,10 +7,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from tap_helpers import product_stream, sync
 
 from tap_erp_xml.errors import SourceError
 from tap_erp_xml.source import redact
+from tap_erp_xml.testing import product_stream, sync
 
 
 def _export(*skus: str) -> bytes:

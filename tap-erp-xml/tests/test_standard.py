@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from singer_sdk.testing import get_tap_test_class
-from tap_helpers import ACCEPTANCE
 
 from tap_erp_xml.tap import TapErpXml
+from tests.support import ACCEPTANCE
 
 CONFIG: dict[str, Any] = json.loads((ACCEPTANCE / "tap-config.json").read_text())
 CONFIG["base_dir"] = str(ACCEPTANCE)

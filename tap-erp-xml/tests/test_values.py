@@ -6,18 +6,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tap_helpers import sync
+from lxml import etree
 
-from tap_erp_xml.config import parse_field
-from tap_erp_xml.convert import scalar_converter
-from tap_erp_xml.errors import ValueConversionError
+from tap_erp_xml.errors import ConversionFailure, ValueConversionError
+from tap_erp_xml.fields import compile_fields
+from tap_erp_xml.settings import parse_field
+from tap_erp_xml.testing import sync
 
 
 def convert(spec: dict[str, Any], text: str) -> Any:
-    field = parse_field("f", spec | {"path": "X"}, "streams[0].fields.f")
-    converter = scalar_converter(field, field.type)
-    assert converter is not None
-    return converter(text)
+    """The value of field ``f`` (``spec``, path ``X``) on ``<r><X>text</X></r>``."""
+    specs = (parse_field("f", spec | {"path": "X"}, {}, "streams[0].fields.f"),)
+    record = compile_fields(specs).extract(etree.fromstring(f"<r><X>{text}</X></r>"))
+    return record["f"]
 
 
 @pytest.mark.parametrize(
@@ -36,7 +37,7 @@ def test_boolean_custom_values_replace_the_defaults() -> None:
     spec = {"type": "boolean", "true_values": ["active"], "false_values": ["inactive"]}
     assert convert(spec, "ACTIVE") is True
     assert convert(spec, "inactive") is False
-    with pytest.raises(KeyError):
+    with pytest.raises(ConversionFailure, match='cannot convert "Y" to boolean'):
         convert(spec, "Y")
 
 

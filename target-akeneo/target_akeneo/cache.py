@@ -6,11 +6,17 @@ outcome is always sent again on the next run.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 _CHUNK = 500
+
+
+def payload_digest(line: bytes) -> str:
+    """The hash a confirmed line is remembered by."""
+    return hashlib.blake2b(line, digest_size=16).hexdigest()
 
 
 class SentHashCache:
@@ -60,6 +66,18 @@ class SentHashCache:
         self._db.executemany("INSERT OR REPLACE INTO this_run VALUES (?, ?)", items)
         self._db.commit()
 
+    def delete_many(self, identifiers: Iterable[str]) -> None:
+        """Forget these products' confirmations, this run's included."""
+        chosen = list(identifiers)
+        self._db.executemany(
+            "DELETE FROM sent WHERE base_url = ? AND endpoint = ? AND identifier = ?",
+            [(*self._scope, identifier) for identifier in chosen],
+        )
+        self._db.executemany(
+            "DELETE FROM this_run WHERE identifier = ?", [(identifier,) for identifier in chosen]
+        )
+        self._db.commit()
+
     def close(self) -> None:
         self._db.close()
 
@@ -99,6 +117,12 @@ class ConfirmedPayloads:
         self._unwritten[identifier] = digest
         if len(self._unwritten) >= WRITE_EVERY:
             self.flush()
+
+    def forget(self, identifiers: Sequence[str]) -> None:
+        """These products changed in the PIM (disabled, deleted): send them again."""
+        self.flush()
+        if self._file is not None:
+            self._file.delete_many(identifiers)
 
     def flush(self) -> None:
         if self._file is not None and self._unwritten:

@@ -15,10 +15,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import encode_multipart_formdata
 from urllib3.exceptions import NewConnectionError
 
 from target_akeneo.concurrency import ConcurrencyLimit
@@ -377,6 +379,9 @@ class AkeneoClient:
                 f"{API_PREFIX}/categories", _search("code", wanted[start : start + MAX_LINES])
             )
 
+    def association_types(self) -> Iterator[dict[str, Any]]:
+        return self._items(f"{API_PREFIX}/association-types")
+
     def attribute_options(self, attribute: str) -> Iterator[dict[str, Any]]:
         return self._items(f"{API_PREFIX}/attributes/{attribute}/options")
 
@@ -490,8 +495,14 @@ class AkeneoClient:
         path = f"{API_PREFIX}/products-uuid" if by_uuid else f"{API_PREFIX}/products"
         return self._upsert_lines(path, lines, product=True)
 
-    def create_options(self, attribute: str, codes: Sequence[str]) -> list[LineResult]:
-        """Create options of `attribute`, 100 per request, throttled to 3 requests per second.
+    def create_options(
+        self,
+        attribute: str,
+        codes: Sequence[str],
+        labels: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> list[LineResult]:
+        """Create options of `attribute` (with `labels[code]` by locale), 100 per request,
+        throttled to 3 requests per second.
 
         Returns one result per code, in order.
         """
@@ -499,9 +510,32 @@ class AkeneoClient:
         for start in range(0, len(codes), MAX_LINES):
             chunk = codes[start : start + MAX_LINES]
             self._throttle_options()
-            lines = [_encode({"code": code, "attribute": attribute}) for code in chunk]
+            lines = [
+                _encode({"code": code, "attribute": attribute, "labels": (labels or {}).get(code)})
+                if labels and code in labels
+                else _encode({"code": code, "attribute": attribute})
+                for code in chunk
+            ]
             path = f"{API_PREFIX}/attributes/{attribute}/options"
             results.extend(self._upsert_lines(path, lines, product=False))
+        return results
+
+    def delete_product(self, identifier: str) -> int:
+        """Delete a product by identifier; the status code (204, or 404 when already gone)."""
+        path = f"{API_PREFIX}/products/{quote(identifier, safe='')}"
+        response = self.request("DELETE", path, product=True)
+        response.close()
+        return response.status_code
+
+    def create_categories(self, categories: Sequence[Mapping[str, Any]]) -> list[LineResult]:
+        """Create categories (parents before children in the list), 100 per request,
+        throttled as options are. Returns one result per category, in order."""
+        results: list[LineResult] = []
+        for start in range(0, len(categories), MAX_LINES):
+            chunk = categories[start : start + MAX_LINES]
+            self._throttle_options()
+            lines = [_encode(dict(category)) for category in chunk]
+            results.extend(self._upsert_lines(f"{API_PREFIX}/categories", lines, product=False))
         return results
 
     def _throttle_options(self) -> None:
@@ -515,6 +549,47 @@ class AkeneoClient:
             self._option_calls.append(now + wait)
         if wait > 0:
             self._sleep(wait)
+
+    def upload_media_file(
+        self,
+        identifier: str,
+        attribute: str,
+        locale: str | None,
+        scope: str | None,
+        filename: str,
+        content: bytes,
+    ) -> tuple[str | None, str]:
+        """Upload a file as a product's value: (media code, "") or (None, Akeneo's message).
+
+        The `product` part names the product by identifier, also for products written
+        through /products-uuid: that is what Akeneo looks up (akeneo/api-php-client
+        issue 298).
+        """
+        product = json.dumps(
+            {"identifier": identifier, "attribute": attribute, "locale": locale, "scope": scope}
+        )
+        body, content_type = encode_multipart_formdata(
+            {"product": product, "file": (filename, content)}
+        )
+        response = self.request(
+            "POST",
+            f"{API_PREFIX}/media-files",
+            data=body,
+            headers={"Content-Type": content_type},
+        )
+        if response.status_code != 201:
+            errors = ""
+            try:
+                listed = response.json().get("errors") or []
+                errors = "; ".join(str(e.get("message", "")) for e in listed if isinstance(e, dict))
+            except (ValueError, AttributeError):
+                pass
+            message = _message_of(response)
+            return None, f"HTTP {response.status_code}: {message}" + (
+                f" {errors}" if errors else ""
+            )
+        location = response.headers.get("Location", "")
+        return location.split("/media-files/", 1)[-1], ""
 
     def close(self) -> None:
         self.session.close()

@@ -13,12 +13,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from target_akeneo import values as shape
+from target_akeneo.category_paths import PATH_KEYS, CategoryPath, parse_category_path
 from target_akeneo.errors import MappingError, ValueShapeError
 from target_akeneo.structure import SELECT_TYPES, Attribute, PimStructure
 
 SOURCE_KEYS = frozenset({"field", "value", "map", "default"})
 VALUE_KEYS = SOURCE_KEYS | {"locales", "locale", "scope", "unit", "amount", "currency"}
-STREAM_KEYS = frozenset({"identifier", "family", "categories", "enabled", "values"})
+# `associations` and `quantified_associations` are parsed by `associations.py`.
+STREAM_KEYS = frozenset(
+    {"identifier", "family", "categories", "enabled", "values"}
+    | {"associations", "quantified_associations"}
+)
 _MISSING = object()
 
 Values = dict[str, list[dict[str, Any]]]
@@ -133,6 +138,8 @@ class StreamMapping:
     categories: Source | None
     enabled: Source | None
     values: tuple[ValueSpec, ...]
+    # Set when `categories` holds paths (`path_separator`, `root`): see categories.py.
+    category_path: CategoryPath | None = None
 
 
 # -- parsing ------------------------------------------------------------------------
@@ -233,10 +240,15 @@ def _parse_stream(stream: str, raw: Any, origin: str, problems: list[str]) -> St
         raw.get("identifier", ""), f"{place}.identifier", problems, SOURCE_KEYS
     )
 
+    category_path = parse_category_path(raw.get("categories"), f"{place}.categories", problems)
+
     def optional(key: str) -> Source | None:
         if raw.get(key) is None:
             return None
-        return _parse_source(raw[key], f"{place}.{key}", problems, SOURCE_KEYS)
+        spec = raw[key]
+        if key == "categories" and isinstance(spec, Mapping):
+            spec = {name: value for name, value in spec.items() if name not in PATH_KEYS}
+        return _parse_source(spec, f"{place}.{key}", problems, SOURCE_KEYS)
 
     raw_values = raw.get("values") or {}
     specs: list[ValueSpec] = []
@@ -255,6 +267,7 @@ def _parse_stream(stream: str, raw: Any, origin: str, problems: list[str]) -> St
         categories=optional("categories"),
         enabled=optional("enabled"),
         values=tuple(specs),
+        category_path=category_path,
     )
 
 
@@ -318,7 +331,9 @@ def _resolve(schema: Mapping[str, Any], path: tuple[str, ...]) -> tuple[Any, str
         if open_keys:
             return None, None  # keys of a free-form object (e.g. languages) are the data's
         where = ".".join(path[:depth]) or "the record"
-        close = difflib.get_close_matches(key, list(properties), n=1)
+        # difflib rates `EN` against `en` as 0: a key differing only in case is the match.
+        close = [name for name in properties if name.casefold() == key.casefold()][:1]
+        close = close or difflib.get_close_matches(key, list(properties), n=1)
         hint = f" (did you mean '{'.'.join((*path[:depth], close[0]))}'?)" if close else ""
         named = f"field '{'.'.join(path)}'"
         if depth:
@@ -404,8 +419,8 @@ def check_against_schema(mapping: StreamMapping, schema: Mapping[str, Any]) -> l
 
 def category_codes(mapping: StreamMapping) -> set[str]:
     """The category codes a stream mapping names without reading a record."""
-    if mapping.categories is None:
-        return set()
+    if mapping.categories is None or mapping.category_path is not None:
+        return set()  # paths become codes in categories.py
     return {str(code) for code in mapping.categories.outputs()}
 
 

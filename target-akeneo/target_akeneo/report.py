@@ -14,6 +14,12 @@ from typing import IO, Any
 from target_akeneo.client import ClientCounters
 
 OUTCOMES = ("received", "created", "updated", "unchanged", "rejected", "planned")
+# Media values are counted apart from products: a product can land while its image fails.
+MEDIA_OUTCOMES = ("media_uploaded", "media_unchanged", "media_failed")
+ASSOCIATION_OUTCOMES = ("associations_sent", "associations_unchanged", "associations_failed")
+MISSING_OUTCOMES = ("missing", "missing_disabled", "missing_deleted")
+# Of the received: products sent again from the state store, and those rejected again.
+RETRY_COUNTS = ("retried", "still_rejected")
 
 
 def _json_default(value: Any) -> Any:
@@ -40,7 +46,7 @@ class RunReport:
 
     def add(self, stream: str, outcome: str, count: int = 1) -> None:
         with self._lock:
-            counts = self.streams.setdefault(stream, dict.fromkeys(OUTCOMES, 0))
+            counts = self.streams.setdefault(stream, dict.fromkeys(OUTCOMES + RETRY_COUNTS, 0))
             counts[outcome] = counts.get(outcome, 0) + count
 
     def total(self, outcome: str) -> int:
@@ -48,11 +54,15 @@ class RunReport:
             return sum(counts.get(outcome, 0) for counts in self.streams.values())
 
     def to_dict(
-        self, counters: ClientCounters, dead_letter_path: Path, *, dry_run: bool
+        self, counters: ClientCounters, dead_letter_path: Path | None, *, dry_run: bool
     ) -> dict[str, Any]:
-        report: dict[str, Any] = {outcome: self.total(outcome) for outcome in OUTCOMES}
+        report: dict[str, Any] = {
+            outcome: self.total(outcome) for outcome in OUTCOMES + RETRY_COUNTS
+        }
         if not dry_run:
             report.pop("planned")
+        for outcome in (*MEDIA_OUTCOMES, *ASSOCIATION_OUTCOMES, *MISSING_OUTCOMES):
+            report[outcome] = self.total(outcome)
         report.update(
             requests=counters.requests,
             product_requests=counters.product_requests,
@@ -60,7 +70,8 @@ class RunReport:
             token_grants=counters.token_grants,
             concurrency=counters.concurrency.snapshot() if counters.concurrency else None,
             duration_seconds=round(self._clock() - self._started, 3),
-            dead_letter_path=str(dead_letter_path),
+            # This run's dead-letter file, or None when it rejected nothing.
+            dead_letter_path=None if dead_letter_path is None else str(dead_letter_path),
             dry_run=dry_run,
             streams={name: dict(counts) for name, counts in self.streams.items()},
         )
@@ -71,7 +82,8 @@ def summary_line(report: Mapping[str, Any]) -> str:
     return (
         f"target-akeneo summary: received={report['received']} created={report['created']}"
         f" updated={report['updated']} unchanged={report['unchanged']}"
-        f" rejected={report['rejected']} requests={report['requests']}"
+        f" rejected={report['rejected']} retried={report['retried']}"
+        f" still_rejected={report['still_rejected']} requests={report['requests']}"
         f" retries={report['retries']} duration={report['duration_seconds']:.1f}s"
     )
 
@@ -111,6 +123,40 @@ class JsonLinesWriter:
                 self._file = None
 
 
+def run_file(path: Path, started: datetime.datetime, attempt: int = 1) -> Path:
+    """`dead-letter.jsonl` started at 23:00:00 UTC -> `dead-letter-20261201T230000Z.jsonl`
+    (then `-2`, `-3`... if two runs start in the same second)."""
+    stamp = started.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    suffix = "" if attempt == 1 else f"-{attempt}"
+    return path.with_name(f"{path.stem}-{stamp}{suffix}{path.suffix}")
+
+
+class RunFileWriter(JsonLinesWriter):
+    """A JSON-lines file of this run only, beside `path`: created on first write, named with
+    the run's start time, never overwriting an earlier run's file."""
+
+    def __init__(self, path: Path, started: datetime.datetime) -> None:
+        super().__init__(path)
+        self.base = path
+        self._started = started
+        self.written: Path | None = None
+
+    def write(self, entry: Mapping[str, Any]) -> None:
+        with self._lock:
+            if self._file is None:
+                self.base.parent.mkdir(parents=True, exist_ok=True)
+                attempt = 1
+                while True:
+                    candidate = run_file(self.base, self._started, attempt)
+                    try:
+                        self._file = candidate.open("x", encoding="utf-8")
+                        break
+                    except FileExistsError:
+                        attempt += 1
+                self.path = self.written = candidate
+        super().write(entry)
+
+
 def dead_letter(
     stream: str,
     identifier: str | None,
@@ -122,7 +168,8 @@ def dead_letter(
     record: Mapping[str, Any] | None,
     payload: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """One dead-letter entry; `reason` is rejected_by_pim, mapping_error or retries_exhausted."""
+    """One dead-letter entry; `reason` is rejected_by_pim, mapping_error, retries_exhausted,
+    media_error, association_error or unknown_category."""
     return {
         "stream": stream,
         "identifier": identifier,

@@ -21,6 +21,7 @@ import yaml
 from singer_sdk import typing as th
 
 from target_akeneo.errors import SettingsError
+from target_akeneo.fetch import SourcePolicy
 
 DEFAULT_STATE_DIR = ".target-akeneo"
 
@@ -114,8 +115,10 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     _str(
         "dead_letter_path",
-        "JSON-lines file receiving rejected products (source record, payload, Akeneo's "
-        "message and errors). Rewritten by each run that rejects something.",
+        "Where rejected products go (source record, payload, Akeneo's message and errors): "
+        "each run that rejects something writes its own JSON-lines file beside this path, "
+        "named with the run's start time (`dead-letter.jsonl` gives "
+        "`dead-letter-20261201T230000Z.jsonl`); no file is ever overwritten.",
         default="output/target-akeneo-dead-letter.jsonl",
     ),
     _str(
@@ -130,10 +133,20 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Do not resend a product whose payload equals the one last confirmed by "
         "this PIM (content hash kept in `cache_path`).",
     ),
+    _int(
+        "retry_rejected_days",
+        0,
+        3650,
+        default=14,
+        description="Keep rejected and unmappable products (their source records) in "
+        "`cache_path` and send them again at the start of later runs, with the current "
+        "mapping, until the PIM confirms them, a newer record arrives, or they were first "
+        "rejected this many days ago. `0` turns it off.",
+    ),
     _str(
         "cache_path",
-        "SQLite file holding the payload hashes for `skip_unchanged` (and the uuids the PIM "
-        "confirmed, for `product_endpoint: uuid`).",
+        "SQLite file holding the payload hashes for `skip_unchanged`, the rejected products "
+        "waiting for a retry, and the uuids the PIM confirmed (`product_endpoint: uuid`).",
         default=f"{DEFAULT_STATE_DIR}/sent-hashes.sqlite",
     ),
     _bool(
@@ -141,6 +154,18 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=False,
         description="Create unknown option codes of mapped select attributes before sending "
         "products (throttled to 3 requests per second) instead of having them rejected.",
+    ),
+    _bool(
+        "create_missing_categories",
+        default=False,
+        description="Create the missing categories of mapped category paths under the "
+        "mapping's `root` before sending the products that use them (throttled to 3 "
+        "requests per second); off: such products are reported and not sent.",
+    ),
+    _str(
+        "category_label_locale",
+        "Locale of the labels of categories created from paths.",
+        default="en_US",
     ),
     _bool(
         "dry_run",
@@ -183,6 +208,55 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=30,
         description="Longest retry delay in seconds (a longer Retry-After is still honoured).",
     ),
+    th.Property(
+        "media_sources",
+        th.ArrayType(th.StringType),
+        default=[],
+        description="What image and file values may be fetched from: http(s) URL prefixes "
+        "(`https://img.example.com/products/`), host names (https), base folders (`/srv/img`, "
+        "`./images`) and fsspec URL prefixes (`s3://bucket/images/`). A listed host may be a "
+        "private address. Empty: https to public addresses only, no local paths.",
+    ),
+    _int(
+        "media_max_mb",
+        1,
+        1000,
+        default=20,
+        description="Largest media file fetched, in MB (also the attribute's own limit); "
+        "a longer download is cut off.",
+    ),
+    _int(
+        "media_concurrency",
+        1,
+        16,
+        default=4,
+        description="Media files fetched at once (uploads still count in `max_concurrency`).",
+    ),
+    _seconds(
+        "media_connect_timeout",
+        default=5,
+        positive=True,
+        description="Seconds to wait for a media server to accept the connection.",
+    ),
+    _seconds(
+        "media_read_timeout",
+        default=30,
+        positive=True,
+        description="Seconds to wait for each part of a media server's answer.",
+    ),
+    _str(
+        "missing_products",
+        "On ACTIVATE_VERSION (a full export ended): what happens to the products confirmed "
+        "before for the stream and not received in this version.",
+        default="ignore",
+        allowed_values=["ignore", "disable", "delete"],
+    ),
+    _seconds(
+        "missing_products_max_ratio",
+        default=0.1,
+        description="Largest share (0 to 1) of a stream's products that may go missing in one "
+        "version; above it nothing is changed and the run fails (a truncated export).",
+    ),
     _bool(
         "validate_records",
         default=False,
@@ -219,8 +293,11 @@ class Settings:
     dead_letter_path: Path
     run_report_path: Path
     skip_unchanged: bool
+    retry_rejected_days: int
     cache_path: Path
     create_missing_options: bool
+    create_missing_categories: bool
+    category_label_locale: str
     dry_run: bool
     dry_run_path: Path
     fail_on_rejected: bool
@@ -228,6 +305,13 @@ class Settings:
     max_retries: int
     backoff_base: float
     backoff_max: float
+    media_sources: list[str]
+    media_max_mb: int
+    media_concurrency: int
+    media_connect_timeout: float
+    media_read_timeout: float
+    missing_products: str
+    missing_products_max_ratio: float
     validate_records: bool
 
 
@@ -349,6 +433,12 @@ def parse_settings(
         mapping_source=source,
         **typed,
     )
+    try:
+        SourcePolicy.parse(settings.media_sources)
+    except ValueError as exc:
+        raise SettingsError(f"setting 'media_sources': {exc}") from None
+    if settings.missing_products_max_ratio > 1:
+        raise SettingsError("setting 'missing_products_max_ratio' must be from 0 to 1")
     if settings.backoff_max < settings.backoff_base:
         raise SettingsError("setting 'backoff_max' must be >= 'backoff_base'")
     return settings

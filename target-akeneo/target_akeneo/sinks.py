@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from singer_sdk.sinks import BatchSink
 
-from target_akeneo.errors import ValueShapeError
+from target_akeneo.errors import MappingError, ValueShapeError
+from target_akeneo.mapping import check_against_schema
 from target_akeneo.sdk_compat import FewerTimestampLookups
 from target_akeneo.upsert import Batch, Unmappable
 
@@ -37,10 +38,32 @@ class AkeneoSink(FewerTimestampLookups, BatchSink):
         key_properties: Sequence[str] | None,
     ) -> None:
         akeneo = cast("TargetAkeneo", target)
+        self._target = akeneo
         self._upserter = akeneo.upserter
         self._mapping = akeneo.mapping_for(stream_name)
         self._validate_records = akeneo.settings.validate_records
         super().__init__(target, stream_name, schema, key_properties)
+        # Before any record of the stream: a source field the records cannot have stops the
+        # run here, with nothing sent.
+        problems = check_against_schema(self._mapping.mapping, schema)
+        if problems:
+            raise MappingError(*problems)
+        self._retry_pending()
+
+    def _retry_pending(self) -> None:
+        """Map and send again the stream's products rejected by earlier runs."""
+        records = self._upserter.pending(self.stream_name)
+        if not records:
+            return
+        context: dict[str, Any] = {}
+        for record in records:
+            self.process_record(record, context)
+        self.logger.info(
+            "retrying %d product(s) rejected by earlier runs of stream '%s'",
+            len(records),
+            self.stream_name,
+        )
+        self._upserter.retry(self._mapping, context["batch"])
 
     def get_validator(self) -> BaseJSONSchemaValidator | None:
         # JSON-schema validation costs more than mapping; the mapping checks what it uses.
@@ -63,6 +86,14 @@ class AkeneoSink(FewerTimestampLookups, BatchSink):
             if record.get(key) is not None:
                 return str(record[key])
         return None
+
+    def activate_version(self, new_version: int) -> None:
+        """The tap read a complete export: products it did not send may be disabled.
+
+        The records buffered so far are handed over first, so they count as received.
+        """
+        self._target.drain_one(self)
+        self._upserter.activate_version(self.stream_name, new_version)
 
     def process_batch(self, context: dict[str, Any]) -> None:
         """Hand the batch over without waiting for the PIM (`Upserter.settle` does)."""

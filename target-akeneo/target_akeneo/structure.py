@@ -29,6 +29,8 @@ class Attribute:
     decimals_allowed: bool = False
     metric_family: str | None = None
     available_locales: tuple[str, ...] = ()
+    allowed_extensions: tuple[str, ...] = ()
+    max_file_size_mb: float | None = None
 
     @classmethod
     def from_api(cls, item: dict[str, Any]) -> Attribute:
@@ -40,6 +42,8 @@ class Attribute:
             decimals_allowed=bool(item.get("decimals_allowed")),
             metric_family=item.get("metric_family") or None,
             available_locales=tuple(item.get("available_locales") or ()),
+            allowed_extensions=tuple(item.get("allowed_extensions") or ()),
+            max_file_size_mb=float(item["max_file_size"]) if item.get("max_file_size") else None,
         )
 
 
@@ -54,6 +58,8 @@ class PimStructure:
     currencies: dict[str, bool] = field(default_factory=dict)
     families: set[str] = field(default_factory=set)
     options: dict[str, set[str]] = field(default_factory=dict)
+    # attribute -> option code -> its label texts (tells option codes of two values apart)
+    option_labels: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     metric_units: dict[str, frozenset[str]] | None = None
     known_attribute_codes: set[str] = field(default_factory=set)
     options_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -107,8 +113,12 @@ def load_structure(
         structure.families.update(str(item["code"]) for item in client.families(families))
     for attribute in structure.attributes.values():
         if attribute.type in SELECT_TYPES:
-            options = client.attribute_options(attribute.code)
+            options = list(client.attribute_options(attribute.code))
             structure.options[attribute.code] = {str(item["code"]) for item in options}
+            structure.option_labels[attribute.code] = {
+                str(item["code"]): frozenset(str(v) for v in (item.get("labels") or {}).values())
+                for item in options
+            }
     if any(a.type == "pim_catalog_metric" for a in structure.attributes.values()):
         structure.metric_units = _load_units(client)
     if wanted - set(structure.attributes):

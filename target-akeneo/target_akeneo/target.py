@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import logging
 import sys
 import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecReader
 
+from target_akeneo.associations import AssociationPass, check_types, parse_associations
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
+from target_akeneo.categories import CategoryCheck
+from target_akeneo.category_paths import CategoryPaths
 from target_akeneo.client import AkeneoClient, RetryPolicy
 from target_akeneo.errors import MappingError, RejectedProductsError, TargetAkeneoError
+from target_akeneo.fetch import Fetcher, SourcePolicy
 from target_akeneo.mapping import (
     CompiledMapping,
+    StreamMapping,
     attribute_codes,
     compile_mapping,
     family_codes,
     parse_mapping,
     validate_mapping,
 )
-from target_akeneo.report import JsonLinesWriter, RunReport
+from target_akeneo.media import MEDIA_TYPES, MediaStore, MediaUploader
+from target_akeneo.missing import MissingProducts, ProductsSeen
+from target_akeneo.rejected import RejectedStore
+from target_akeneo.report import JsonLinesWriter, RunFileWriter, RunReport
 from target_akeneo.sdk_compat import ConfigValidatedOnParse, SettleBeforeState
 from target_akeneo.settings import CONFIG_SCHEMA, Settings, parse_settings
 from target_akeneo.sinks import AkeneoSink
-from target_akeneo.structure import load_structure
+from target_akeneo.structure import PimStructure, load_structure
 from target_akeneo.upsert import Upserter, UpsertOptions
 from target_akeneo.uuids import UuidStore
 
@@ -105,11 +114,27 @@ def _client(settings: Settings) -> AkeneoClient:
 
 def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, CompiledMapping], Upserter]:
     """Parse the mapping, read the PIM structure it touches, validate, compile; then wire."""
+    started = datetime.datetime.now(tz=datetime.UTC)
     streams = parse_mapping(settings.mapping, settings.mapping_source)
     client.authenticate()
     structure = load_structure(client, attribute_codes(streams), family_codes(streams))
-    validate_mapping(streams, structure, create_options=settings.create_missing_options)
+    problems: list[str] = []
+    try:
+        validate_mapping(streams, structure, create_options=settings.create_missing_options)
+    except MappingError as exc:
+        problems.extend(exc.messages)
+    try:
+        categories = CategoryCheck.at_start(client, streams)
+    except MappingError as exc:  # reported with the structure's problems, all at once
+        problems.extend(exc.messages)
+    if problems:
+        raise MappingError(*problems)
     mappings = {name: compile_mapping(m, structure) for name, m in streams.items()}
+    category_paths = _category_paths(settings, client, streams, structure)
+    links = parse_associations(settings.mapping, settings.mapping_source)
+    if links:
+        types = {str(t["code"]): bool(t.get("is_quantified")) for t in client.association_types()}
+        check_types(links, types, settings.mapping_source)
     cache_file = None
     if not settings.dry_run or settings.skip_unchanged:
         cache_file = SentHashCache(
@@ -119,17 +144,39 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
     uuid_store = None
     if by_uuid and not settings.dry_run:
         uuid_store = UuidStore(settings.cache_path, settings.base_url)
+    rejected = None
+    if not settings.dry_run and settings.retry_rejected_days:
+        rejected = RejectedStore(settings.cache_path, settings.base_url, settings.product_endpoint)
+        expired = rejected.expire(settings.retry_rejected_days)
+        if expired:
+            logger.warning(
+                "%d rejected product(s) first rejected over %d days ago are no longer retried"
+                " (see the dead-letter files of their runs)",
+                expired,
+                settings.retry_rejected_days,
+            )
     logger.info(
         "PIM structure read with %d requests; mapping valid for streams: %s",
         client.counters.requests,
         ", ".join(sorted(mappings)),
     )
+    report, dead_letters = RunReport(), RunFileWriter(settings.dead_letter_path, started)
+    confirmed = ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged)
+    associations = None
+    if links and not settings.dry_run:
+        associations = AssociationPass(
+            client=client,
+            links=links,
+            confirmed=confirmed,
+            report=report,
+            dead_letters=dead_letters,
+        )
     upserter = Upserter(
         client=client,
         structure=structure,
-        confirmed=ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged),
-        report=RunReport(),
-        dead_letters=JsonLinesWriter(settings.dead_letter_path),
+        confirmed=confirmed,
+        report=report,
+        dead_letters=dead_letters,
         dry_run_writer=JsonLinesWriter(settings.dry_run_path),
         options=UpsertOptions(
             by_uuid=by_uuid,
@@ -142,8 +189,84 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
             run_report_path=settings.run_report_path,
         ),
         uuid_store=uuid_store,
+        rejected=rejected,
+        categories=categories,
+        media=_media(settings, client, structure, report, dead_letters),
+        associations=associations,
+        category_paths=category_paths,
+        missing=_missing(settings, client, confirmed, report),
     )
     return mappings, upserter
+
+
+def _missing(
+    settings: Settings, client: AkeneoClient, confirmed: ConfirmedPayloads, report: RunReport
+) -> MissingProducts | None:
+    if settings.dry_run or settings.missing_products == "ignore":
+        return None
+    return MissingProducts(
+        client=client,
+        seen=ProductsSeen(settings.cache_path, settings.base_url),
+        confirmed=confirmed,
+        report=report,
+        action=settings.missing_products,
+        max_ratio=settings.missing_products_max_ratio,
+    )
+
+
+def _category_paths(
+    settings: Settings,
+    client: AkeneoClient,
+    streams: t.Mapping[str, StreamMapping],
+    structure: PimStructure,
+) -> CategoryPaths | None:
+    """Path-mapped categories: their roots must exist, their label locale too."""
+    specs = {name: m.category_path for name, m in streams.items() if m.category_path}
+    if not specs:
+        return None
+    roots = {spec.root for spec in specs.values()}
+    found = {str(item["code"]) for item in client.categories(roots)}
+    problems = [
+        f"{settings.mapping_source}: {name}.categories.root: category '{spec.root}' "
+        "does not exist in the PIM"
+        for name, spec in specs.items()
+        if spec.root not in found
+    ]
+    locale = settings.category_label_locale
+    if settings.create_missing_categories and not structure.locales.get(locale):
+        problems.append(
+            f"setting 'category_label_locale': locale '{locale}' is not enabled in the PIM"
+        )
+    if problems:
+        raise MappingError(*problems)
+    return CategoryPaths(client, specs, create=settings.create_missing_categories, locale=locale)
+
+
+def _media(
+    settings: Settings,
+    client: AkeneoClient,
+    structure: PimStructure,
+    report: RunReport,
+    dead_letters: JsonLinesWriter,
+) -> MediaUploader | None:
+    """The media step, when the mapping fills an image or file attribute."""
+    if settings.dry_run or not any(a.type in MEDIA_TYPES for a in structure.attributes.values()):
+        return None
+    fetcher = Fetcher(
+        SourcePolicy.parse(settings.media_sources),
+        connect_timeout=settings.media_connect_timeout,
+        read_timeout=settings.media_read_timeout,
+    )
+    return MediaUploader(
+        client=client,
+        structure=structure,
+        fetcher=fetcher,
+        store=MediaStore(settings.cache_path, settings.base_url),
+        report=report,
+        dead_letters=dead_letters,
+        max_mb=settings.media_max_mb,
+        concurrency=settings.media_concurrency,
+    )
 
 
 if __name__ == "__main__":

@@ -153,13 +153,25 @@ class Run:
         return dict(json.loads(Path(self.config["run_report_path"]).read_text(encoding="utf-8")))
 
     def dead_letters(self) -> list[dict[str, Any]]:
-        path = Path(self.config["dead_letter_path"])
-        if not path.exists():
+        """The lines of this run's own dead-letter file (named in its run report)."""
+        report = Path(self.config["run_report_path"])
+        path = (
+            json.loads(report.read_text(encoding="utf-8"))["dead_letter_path"]
+            if (report.exists())
+            else None
+        )
+        if path is None:
             return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
 
     def states(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+def dead_letter_files(config: dict[str, Any]) -> list[Path]:
+    """Every run's dead-letter file beside the configured `dead_letter_path`, oldest first."""
+    base = Path(config["dead_letter_path"])
+    return sorted(base.parent.glob(f"{base.stem}-*{base.suffix}"))
 
 
 def sandbox_config(sandbox: Any, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
@@ -198,9 +210,9 @@ def run_target(config: dict[str, Any], singer_input: str, tmp_path: Path) -> Run
     for secret in (config["secret"], config["password"]):
         assert secret not in done.stdout
         assert secret not in done.stderr
-        for path in (config["run_report_path"], config["dead_letter_path"]):
-            if Path(path).exists():
-                assert secret not in Path(path).read_text(encoding="utf-8")
+        for path in (Path(config["run_report_path"]), *dead_letter_files(config)):
+            if path.exists():
+                assert secret not in path.read_text(encoding="utf-8")
     return run
 
 

@@ -6,41 +6,48 @@ or a dead letter with its reason), the run report, and the promise behind each S
 `settle` returns only once the PIM has answered for every product handed over before.
 Its collaborators are passed in; it builds no client, file or cache of its own.
 
-Stages to come attach here: a pre-send step beside `_create_missing_options` (media
-uploads), a lane per kind of line in the dispatcher (models before their variants), and
-the state store behind `ConfirmedPayloads` (rejected products to retry, value hashes).
+Media sources are split off each line before hashing (`media.split_media`) and handed to
+the `MediaUploader` once the PIM has the product; association lines follow in a second
+pass (`AssociationPass`). Stages to come attach here: a lane per kind of line in the
+dispatcher (models before their variants), and more of the state store behind
+`ConfirmedPayloads` (value hashes). Rejected products are kept in the `RejectedStore` and
+come back, held until their stream's first batch, through `retry`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from target_akeneo.cache import ConfirmedPayloads
+from target_akeneo.associations import AssociationPass
+from target_akeneo.cache import ConfirmedPayloads, payload_digest
+from target_akeneo.category_paths import CategoryPaths
 from target_akeneo.client import AkeneoClient, LineResult
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
-from target_akeneo.errors import PimUnavailableError
+from target_akeneo.errors import PimUnavailableError, TargetAkeneoError
 from target_akeneo.mapping import CompiledMapping
+from target_akeneo.media import MediaUploader, MediaValue, split_media
+from target_akeneo.missing import MissingProducts
+from target_akeneo.option_codes import OptionCodes
+from target_akeneo.rejected import RejectedStore
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter, summary_line, write_report
 from target_akeneo.structure import PimStructure
 from target_akeneo.uuids import Uuids, UuidStore
+
+if TYPE_CHECKING:
+    from target_akeneo.categories import CategoryCheck
 
 logger = logging.getLogger("target-akeneo")
 
 _encode = msgspec.json.Encoder(order="sorted").encode
 PRODUCTS = "products"  # the dispatcher lane of product lines
-
-
-def _digest(line: bytes) -> str:
-    return hashlib.blake2b(line, digest_size=16).hexdigest()
 
 
 @dataclass
@@ -97,6 +104,12 @@ class Upserter:
         options: UpsertOptions,
         executor: Executor | None = None,
         uuid_store: UuidStore | None = None,
+        rejected: RejectedStore | None = None,
+        categories: CategoryCheck | None = None,
+        media: MediaUploader | None = None,
+        associations: AssociationPass | None = None,
+        category_paths: CategoryPaths | None = None,
+        missing: MissingProducts | None = None,
     ) -> None:
         self._client = client
         self._structure = structure
@@ -115,18 +128,78 @@ class Upserter:
         )
         # Outcomes whose retries ran out: the PIM is gone and the run must end without STATE.
         self._unavailable: list[Outcome] = []
+        # Media sources of products being sent: uploaded once the product is confirmed.
+        self._media = media
+        self._media_of: dict[str, list[MediaValue]] = {}
+        # Association lines go out in a second pass, once the products they name are in.
+        self._associations = associations
+        self._category_paths = category_paths
+        # Products received per version, for `missing_products` on ACTIVATE_VERSION.
+        self._missing = missing
+        # Rejected products kept for later runs, and this run's retries of them.
+        self._rejected = rejected
+        self._retry_done: set[str] = set()
+        self._retrying: set[tuple[str, str]] = set()
+        # Per stream, the retried products waiting for the stream's first batch (or the next
+        # settle): a product that batch holds again is dropped here, the newer record wins.
+        self._held: dict[str, tuple[CompiledMapping, Batch]] = {}
+        self._categories = categories
+        self._option_codes = OptionCodes(structure)
 
     # -- from the sinks (main thread) ---------------------------------------------------
 
+    def pending(self, stream: str) -> list[dict[str, Any]]:
+        """The source records of a stream's rejected products to send again, once per run
+        (none when retrying is off)."""
+        if self._rejected is None or stream in self._retry_done:
+            return []
+        self._retry_done.add(stream)
+        return self._rejected.pending(stream)
+
+    def retry(self, mapping: CompiledMapping, batch: Batch) -> None:
+        """Hold a stream's pending products until its first batch or the next settle."""
+        self._held[mapping.stream] = (mapping, batch)
+
     def submit(self, mapping: CompiledMapping, batch: Batch) -> None:
-        """Account a drained batch and queue its changed products (answers come later)."""
+        """Account a drained batch and queue its changed products (answers come later).
+
+        The stream's held retries go first, less the products this batch holds again.
+        """
+        held = self._held.pop(mapping.stream, None)
+        if held is not None:
+            retried = held[1]
+            again = set(batch.products) | {e.identifier for e in batch.unmappable if e.identifier}
+            for identifier in again & set(retried.products):
+                del retried.products[identifier]
+                retried.received -= 1
+            kept = [e for e in retried.unmappable if e.identifier not in again]
+            retried.received -= len(retried.unmappable) - len(kept)
+            retried.unmappable = kept
+            self._check_categories(mapping, retried, batch)
+            self._submit(mapping, retried, retry=True)
+        self._check_categories(mapping, batch)
+        self._submit(mapping, batch, retry=False)
+
+    def _check_categories(self, mapping: CompiledMapping, *batches: Batch) -> None:
+        if self._categories is not None:
+            self._categories.check(mapping.mapping, *batches)
+
+    def _submit(self, mapping: CompiledMapping, batch: Batch, *, retry: bool) -> None:
+        """`retry`: the batch holds pending products from the state store, counted in
+        `received` and `retried` (and `still_rejected` if rejected again)."""
         stream, report = mapping.stream, self._report
         report.add(stream, "received", batch.received)
+        if retry:
+            report.add(stream, "retried", batch.received)
+            self._retrying.update((stream, identifier) for identifier in batch.products)
+            report.add(stream, "still_rejected", len(batch.unmappable))
         if batch.superseded:
             report.add(stream, "unchanged", batch.superseded)
             report.add(stream, "superseded", batch.superseded)
         for entry in batch.unmappable:
             report.add(stream, "rejected")
+            if self._rejected is not None:
+                self._rejected.keep(stream, entry.identifier, entry.record, entry.message)
             self._dead_letters.write(
                 dead_letter(
                     stream,
@@ -139,6 +212,8 @@ class Upserter:
                     payload=None,
                 )
             )
+        if batch.unmappable and self._rejected is not None:
+            self._rejected.flush()
         if batch.products:
             self._send(mapping, batch)
         if self._unavailable:
@@ -147,13 +222,24 @@ class Upserter:
     def _send(self, mapping: CompiledMapping, batch: Batch) -> None:
         stream, options = mapping.stream, self._options
         items = []
-        for identifier, (payload, record) in batch.products.items():
+        back: set[str] = set()
+        if self._missing is not None and not options.dry_run:
+            back = self._missing.received(stream, list(batch.products))
+        for identifier, (mapped, record) in batch.products.items():
+            payload = self._split_media(identifier, mapped)
+            if identifier in back and "enabled" not in payload:
+                payload = {**payload, "enabled": True}  # disabled when it went missing
+            if self._category_paths is not None:
+                payload = self._category_paths.to_codes(stream, payload)
             line = _encode(payload)
-            items.append(Pending(stream, identifier, payload, record, _digest(line), line))
+            items.append(Pending(stream, identifier, payload, record, payload_digest(line), line))
+        if self._category_paths is not None and not options.dry_run:
+            items = self._known_categories(items)
         if not options.dry_run:
             # An older version still in flight is answered first: newest wins, sent once.
             self._dispatcher.wait_for(item.identifier for item in items)
         todo = self._changed(stream, items)
+        self._follow_unchanged(items, todo)
         if not todo:
             return
         if options.dry_run:
@@ -172,26 +258,103 @@ class Upserter:
         todo = [item for item in items if known.get(item.identifier) != item.digest]
         if len(todo) < len(items):
             self._report.add(stream, "unchanged", len(items) - len(todo))
+            # The PIM has what these records hold: nothing of theirs is pending any more.
+            sent = {item.identifier for item in todo}
+            same = [item.identifier for item in items if item.identifier not in sent]
+            self._retrying.difference_update((stream, identifier) for identifier in same)
+            if self._rejected is not None:
+                self._rejected.resolve(stream, same)
         return todo
 
+    def _known_categories(self, items: list[Pending]) -> list[Pending]:
+        """Products whose path categories are missing (and not created) are held back."""
+        assert self._category_paths is not None
+        unknown = self._category_paths.prepare()
+        if not unknown:
+            return items
+        kept = []
+        for item in items:
+            missing = [unknown[c] for c in item.payload.get("categories", ()) if c in unknown]
+            if not missing:
+                kept.append(item)
+                continue
+            self._report.add(item.stream, "rejected")
+            self._media_of.pop(item.identifier, None)
+            if self._rejected is not None:  # sent again next run: the category may exist then
+                self._rejected.keep(item.stream, item.identifier, item.record, "unknown_category")
+            self._dead_letters.write(
+                dead_letter(
+                    item.stream,
+                    item.identifier,
+                    "unknown_category",
+                    status_code=None,
+                    message="; ".join(missing),
+                    errors=None,
+                    record=item.record,
+                    payload=item.payload,
+                )
+            )
+        if self._rejected is not None:
+            self._rejected.flush()
+        return kept
+
+    def _split_media(self, identifier: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The line without media sources; these go to the media step once confirmed."""
+        if self._media is None or self._options.dry_run:
+            return payload
+        payload, media = split_media(payload, self._structure)
+        self._media.forget_erased(identifier, payload)
+        if media:
+            self._media_of[identifier] = media
+        else:
+            self._media_of.pop(identifier, None)
+        return payload
+
+    def _follow_unchanged(self, items: Sequence[Pending], todo: Sequence[Pending]) -> None:
+        """Products the PIM already has unchanged still get their media and associations."""
+        if self._media is None and self._associations is None and self._missing is None:
+            return
+        sent = {item.identifier for item in todo}
+        unchanged = [item for item in items if item.identifier not in sent]
+        if self._missing is not None and unchanged:
+            # Confirmed by an earlier run (skip-unchanged): the PIM has them.
+            self._missing.confirmed(unchanged[0].stream, [item.identifier for item in unchanged])
+        for item in unchanged:
+            self._follow(item)
+
+    def _follow(self, item: Pending) -> None:
+        """The PIM has this product: its media values and associations can follow."""
+        if self._associations is not None:
+            self._associations.add(item.stream, item.identifier, item.record)
+        values = self._media_of.pop(item.identifier, None)
+        if values and self._media is not None:
+            self._media.submit(item.stream, item.identifier, item.record, values)
+
     def _create_missing_options(self, mapping: CompiledMapping, items: Sequence[Pending]) -> None:
-        """Create unknown option codes of mapped select attributes (throttled by the client)."""
+        """Create the options a mapped select value needs, with codes Akeneo accepts made from
+        the source values (see `option_codes`) and the source text as labels; the products
+        then carry those codes. Throttled by the client."""
         structure = self._structure
+        locales = _label_locales(mapping, structure)
         for attribute, multiple in mapping.select_attributes:
-            missing: set[str] = set()
+            values: set[str] = set()
             for item in items:
                 for entry in item.payload.get("values", {}).get(attribute, ()):
                     data = entry["data"]
-                    for code in data if multiple else (data,):
-                        if isinstance(code, str) and not structure.has_option(attribute, code):
-                            missing.add(code)
-            if not missing:
+                    values.update(v for v in (data if multiple else (data,)) if isinstance(v, str))
+            codes = self._option_codes.codes_for(attribute, values)
+            renamed = {value: code for value, code in codes.items() if value != code}
+            if renamed:
+                _use_codes(items, attribute, renamed, multiple=multiple)
+            labels: dict[str, dict[str, str]] = {}
+            for value, code in sorted(codes.items()):
+                if not structure.has_option(attribute, code):
+                    labels.setdefault(code, dict.fromkeys(locales, value))
+            if not labels:
                 continue
-            codes = sorted(missing)
             created = []
-            for code, result in zip(
-                codes, self._client.create_options(attribute, codes), strict=True
-            ):
+            results = self._client.create_options(attribute, list(labels), labels)
+            for code, result in zip(labels, results, strict=True):
                 if result.ok:
                     created.append(code)
                 else:
@@ -202,6 +365,9 @@ class Upserter:
                         result.message,
                     )
             structure.add_options(attribute, created)
+            with structure.options_lock:
+                known = structure.option_labels.setdefault(attribute, {})
+                known.update({code: frozenset(labels[code].values()) for code in created})
             logger.info("created %d option(s) of attribute '%s'", len(created), attribute)
 
     def _assign_uuids(self, items: Sequence[Pending]) -> None:
@@ -232,17 +398,35 @@ class Upserter:
     def account(self, lane: str, outcomes: Sequence[Outcome]) -> None:
         """Tally one chunk's outcomes (main thread, in submission order)."""
         counts: dict[tuple[str, str], int] = {}
+        confirmed: dict[str, list[str]] = {}
         for outcome in outcomes:
             item = outcome.item
             if self._options.by_uuid:
                 self._uuids.answered(item.identifier, outcome.status_code)
+            key = (item.stream, item.identifier)
+            retried = key in self._retrying
+            self._retrying.discard(key)
             if outcome.reason is None:
                 status = "created" if outcome.status_code == 201 else "updated"
                 self._confirmed.confirm(item.identifier, item.digest)
+                confirmed.setdefault(item.stream, []).append(item.identifier)
+                self._follow(item)
             else:
                 status = "rejected"
+                self._media_of.pop(item.identifier, None)
                 self._reject(outcome)
+                if retried:
+                    counts[item.stream, "still_rejected"] = (
+                        counts.get((item.stream, "still_rejected"), 0) + 1
+                    )
             counts[item.stream, status] = counts.get((item.stream, status), 0) + 1
+        if self._rejected is not None:
+            for stream, identifiers in confirmed.items():
+                self._rejected.resolve(stream, identifiers)
+            self._rejected.flush()
+        if self._missing is not None:
+            for stream, identifiers in confirmed.items():
+                self._missing.confirmed(stream, identifiers)
         for (stream, status), count in counts.items():
             self._report.add(stream, status, count)
 
@@ -251,6 +435,8 @@ class Upserter:
         if outcome.reason == "retries_exhausted":
             self._unavailable.append(outcome)
         errors = outcome.body.get("errors")
+        if self._rejected is not None:
+            self._rejected.keep(item.stream, item.identifier, item.record, _reason(outcome))
         self._dead_letters.write(
             dead_letter(
                 item.stream,
@@ -266,6 +452,18 @@ class Upserter:
 
     # -- run boundaries -----------------------------------------------------------------
 
+    def activate_version(self, stream: str, version: int) -> None:
+        """Singer's ACTIVATE_VERSION: once everything before is answered, apply
+        `missing_products` (a refusal writes the report and stops the run)."""
+        self.settle()
+        if self._missing is None:
+            return
+        try:
+            self._missing.activate_version(stream, version)
+        except TargetAkeneoError:
+            self.finish()
+            raise
+
     def settle(self) -> None:
         """Return once the PIM answered for every product received so far.
 
@@ -273,27 +471,48 @@ class Upserter:
         any product, so no STATE can cover a product whose outcome is unknown: those products
         are in the dead-letter file, and the bookmark stays where it was.
         """
+        for stream in list(self._held):
+            mapping, held = self._held.pop(stream)
+            self._check_categories(mapping, held)
+            self._submit(mapping, held, retry=True)
         self._dispatcher.settle()
+        if self._media is not None:
+            self._media.settle()
+        if self._associations is not None:
+            self._associations.flush(final=False)
         self._confirmed.flush()
         self._uuids.flush()
+        if self._rejected is not None:
+            self._rejected.flush()
         self._dead_letters.flush()
+        if self._media is not None and self._media.unavailable and not self._unavailable:
+            self.finish()
+            raise PimUnavailableError(
+                f"the PIM at {self._options.base_url} is unavailable for media uploads "
+                f"({self._media.unavailable[-1]}); run stopped before saving state"
+            )
         if self._unavailable:
             self.finish()
             last = str(self._unavailable[-1].body.get("message") or "no answer")
             raise PimUnavailableError(
                 f"the PIM at {self._options.base_url} is unavailable ({last}); "
                 f"{len(self._unavailable)} product(s) unconfirmed and written to "
-                f"{self._options.dead_letter_path}; run stopped before saving state"
+                f"{self._dead_letters.path}; run stopped before saving state"
             )
 
     def finish(self) -> dict[str, Any]:
         """Account what is still in flight, write the run report, log the summary line."""
         self._dispatcher.settle()
+        if self._associations is not None:
+            self._associations.flush(final=True)
         self._executor.shutdown(wait=True)
+        if self._media is not None:
+            self._media.close()
+        if self._missing is not None:
+            self._missing.close()
         self._close_files()
-        report = self._report.to_dict(
-            self._client.counters, self._options.dead_letter_path, dry_run=self._options.dry_run
-        )
+        written = self._dead_letters.path if self._dead_letters.count else None
+        report = self._report.to_dict(self._client.counters, written, dry_run=self._options.dry_run)
         write_report(self._options.run_report_path, report)
         logger.info("%s", summary_line(report))
         return report
@@ -303,6 +522,51 @@ class Upserter:
         self._dry_run_writer.close()
         self._confirmed.close()
         self._uuids.close()
+        if self._rejected is not None:
+            self._rejected.close()
+            self._rejected = None
+
+
+def _label_locales(mapping: CompiledMapping, structure: PimStructure) -> list[str]:
+    """Locales of new options' labels: those the stream's mapping writes, else every
+    activated locale of the PIM."""
+    named: set[str] = set()
+    for spec in mapping.mapping.values:
+        named.update(spec.locales.values() if spec.locales else ())
+        if spec.locale:
+            named.add(spec.locale)
+    return sorted(named or {code for code, active in structure.locales.items() if active})
+
+
+def _use_codes(
+    items: Sequence[Pending], attribute: str, codes: Mapping[str, str], *, multiple: bool
+) -> None:
+    """Put option codes in place of the source values (the digest stays the source's)."""
+    for item in items:
+        entries = item.payload.get("values", {}).get(attribute)
+        if not entries:
+            continue
+        for entry in entries:
+            data = entry["data"]
+            if multiple and isinstance(data, list):
+                entry["data"] = [codes.get(v, v) if isinstance(v, str) else v for v in data]
+            elif isinstance(data, str):
+                entry["data"] = codes.get(data, data)
+        item.line = _encode(item.payload)
+
+
+def _reason(outcome: Outcome) -> str:
+    """One line for the pending list: Akeneo's message and its first errors."""
+    body = outcome.body
+    parts = [str(body.get("message") or outcome.reason or "rejected")]
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        parts.extend(
+            f"{error.get('attribute') or error.get('property') or ''}: {error.get('message')}"
+            for error in errors[:3]
+            if isinstance(error, Mapping)
+        )
+    return "; ".join(parts)
 
 
 def _outcome(item: Pending, result: LineResult) -> Outcome:

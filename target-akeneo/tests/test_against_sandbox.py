@@ -15,6 +15,7 @@ from target_akeneo.testing import (
     ACCEPTANCE_RECORDS,
     CATALOG,
     acceptance_mapping,
+    dead_letter_files,
     expected,
     run_target,
     sandbox_config,
@@ -295,7 +296,8 @@ def test_pim_gone_mid_run_fails_naming_the_url_and_emits_no_state(tmp_path: Path
     assert f"the PIM at {doomed.base_url} is unavailable" in stderr
     assert "Traceback" not in stderr
     assert '"type": "STATE"' not in stdout.replace('"type":"STATE"', '"type": "STATE"')
-    unconfirmed = [json.loads(line) for line in (tmp_path / "dead-letter.jsonl").open()]
+    (this_run,) = dead_letter_files(config)
+    unconfirmed = [json.loads(line) for line in this_run.open()]
     assert {entry["identifier"] for entry in unconfirmed} == {
         "SKU-100234",
         "SKU-100235",
@@ -393,6 +395,7 @@ def test_pim_killed_with_chunks_in_flight_emits_no_state(tmp_path: Path) -> None
     report = json.loads(Path(config["run_report_path"]).read_text(encoding="utf-8"))
     assert report["created"] >= 300
     assert report["received"] == report["created"] + report["rejected"]
-    letters = [json.loads(line) for line in (tmp_path / "dead-letter.jsonl").open()]
+    (this_run,) = dead_letter_files(config)
+    letters = [json.loads(line) for line in this_run.open()]
     assert len(letters) == report["rejected"] > 0
     assert {letter["reason"] for letter in letters} == {"retries_exhausted"}

@@ -16,7 +16,7 @@ from target_akeneo import cache
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
 from target_akeneo.client import ClientCounters, LineResult
 from target_akeneo.errors import PimUnavailableError
-from target_akeneo.mapping import CompiledMapping, Source, StreamMapping
+from target_akeneo.mapping import CompiledMapping, parse_mapping
 from target_akeneo.report import JsonLinesWriter, RunReport
 from target_akeneo.structure import PimStructure
 from target_akeneo.upsert import Batch, Unmappable, Upserter, UpsertOptions
@@ -47,7 +47,7 @@ MAPPING = CompiledMapping(
     "products",
     lambda record: ("", {}),
     (),
-    StreamMapping("products", "products", Source(field="sku"), None, None, None, ()),
+    parse_mapping({"products": {"identifier": "sku"}}, "mapping.yml")["products"],
 )
 
 

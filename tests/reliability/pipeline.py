@@ -117,7 +117,7 @@ def collect(
     """Everything a pipeline run left behind, for the secret scan."""
     for label, text in outputs or []:
         leaks.add_text(label, text)
-    leaks.add_files([project.run_report, project.dead_letter, *meltano_logs(project, since)])
+    leaks.add_files([project.run_report, *project.dead_letter_files, *meltano_logs(project, since)])
 
 
 def start_run(project: MeltanoProject, out: Path, err: Path) -> subprocess.Popen[bytes]:

@@ -45,7 +45,7 @@ class TapRun:
         return [line for line in self.stderr.splitlines() if "| ERROR" in line]
 
     def lines_naming(self, name: str) -> list[str]:
-        """The ERROR lines that name `name` (the SDK adds a generic one of its own)."""
+        """The ERROR lines that name `name`."""
         return [line for line in self.error_lines() if name in line]
 
 

@@ -1,0 +1,274 @@
+"""Associations: products linked to other products, product models and groups.
+
+The mapping's `associations` and `quantified_associations` keys are parsed and checked here
+(types against `GET /association-types`). Association data goes out in a second pass, as a
+line of its own for each product, after the products of the run are confirmed: a product
+may name one that comes later in the same export, and a link the PIM refuses (a product
+that exists nowhere) is reported for that product without holding back its other data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from target_akeneo.cache import ConfirmedPayloads, payload_digest
+from target_akeneo.client import MAX_LINES, AkeneoClient
+from target_akeneo.errors import MappingError, ValueShapeError
+from target_akeneo.mapping import parse_path, read_path
+from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter
+
+logger = logging.getLogger("target-akeneo")
+
+KINDS = ("products", "product_models", "groups")
+QUANTIFIED_KINDS = ("products", "product_models")
+_encode = msgspec.json.Encoder(order="sorted").encode
+# The confirmed-payload key of a product's association line (beside its product line).
+_SUFFIX = "\x00associations"
+
+
+@dataclass(frozen=True)
+class Link:
+    """One mapped list of links: association type, kind of target, where it is read."""
+
+    type: str
+    kind: str
+    path: tuple[str, ...]
+    quantified: bool = False
+    identifier_key: str = "identifier"
+    quantity_key: str = "quantity"
+
+
+def _parse_links(raw: Any, place: str, quantified: bool, problems: list[str]) -> list[Link]:
+    links: list[Link] = []
+    if not isinstance(raw, Mapping):
+        problems.append(f"{place}: expected an object of association type to links")
+        return links
+    kinds = QUANTIFIED_KINDS if quantified else KINDS
+    for type_code, by_kind in raw.items():
+        where = f"{place}.{type_code}"
+        if not isinstance(by_kind, Mapping) or not by_kind:
+            problems.append(f"{where}: expected an object with {' and/or '.join(kinds)}")
+            continue
+        for kind, spec in by_kind.items():
+            at = f"{where}.{kind}"
+            if kind not in kinds:
+                problems.append(f"{at}: unknown kind (allowed: {', '.join(kinds)})")
+                continue
+            spec = {"field": spec} if isinstance(spec, str) else spec
+            allowed = {"field", "identifier", "quantity"} if quantified else {"field"}
+            if not isinstance(spec, Mapping) or not isinstance(spec.get("field"), str):
+                problems.append(f"{at}: expected {{field: <record field>}}")
+                continue
+            unknown = sorted(set(spec) - allowed)
+            if unknown:
+                problems.append(f"{at}: unknown key(s) {', '.join(unknown)}")
+                continue
+            links.append(
+                Link(
+                    str(type_code),
+                    str(kind),
+                    parse_path(spec["field"]),
+                    quantified,
+                    str(spec.get("identifier", "identifier")),
+                    str(spec.get("quantity", "quantity")),
+                )
+            )
+    return links
+
+
+def parse_associations(mapping: Mapping[str, Any], origin: str) -> dict[str, tuple[Link, ...]]:
+    """The links of each stream that maps any; raise `MappingError` naming each problem."""
+    problems: list[str] = []
+    found: dict[str, tuple[Link, ...]] = {}
+    for stream, raw in mapping.items():
+        if not isinstance(raw, Mapping):
+            continue
+        links: list[Link] = []
+        for key, quantified in (("associations", False), ("quantified_associations", True)):
+            if raw.get(key) is not None:
+                links += _parse_links(raw[key], f"{origin}: {stream}.{key}", quantified, problems)
+        if links:
+            found[str(stream)] = tuple(links)
+    if problems:
+        raise MappingError(*problems)
+    return found
+
+
+def check_types(
+    links: Mapping[str, Sequence[Link]], types: Mapping[str, bool], origin: str
+) -> None:
+    """Every mapped type exists, and is quantified exactly when mapped as quantified."""
+    problems = []
+    for stream, stream_links in links.items():
+        for link in stream_links:
+            key = "quantified_associations" if link.quantified else "associations"
+            place = f"{origin}: {stream}.{key}.{link.type}"
+            if link.type not in types:
+                known = ", ".join(sorted(types)) or "none"
+                problems.append(f"{place}: unknown association type (the PIM has: {known})")
+            elif types[link.type] != link.quantified:
+                wanted = "quantified_associations" if types[link.type] else "associations"
+                problems.append(f"{place}: {link.type} belongs under {wanted}")
+    if problems:
+        raise MappingError(*sorted(set(problems)))
+
+
+def _codes(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value if item is not None and str(item).strip()]
+    raise ValueShapeError(f"expected a list of codes, got {type(value).__name__}")
+
+
+def _quantified(value: Any, link: Link) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise ValueShapeError(f"expected a list of objects, got {type(value).__name__}")
+    entries = []
+    for item in value:
+        if not isinstance(item, Mapping):
+            raise ValueShapeError(f"expected objects with {link.identifier_key}, got {item!r}")
+        quantity = item.get(link.quantity_key)
+        try:
+            if isinstance(quantity, bool) or not isinstance(quantity, int | str):
+                raise ValueError(quantity)
+            amount = int(quantity)
+        except ValueError:
+            raise ValueShapeError(f"{link.quantity_key}: expected an integer quantity") from None
+        entries.append({"identifier": str(item.get(link.identifier_key)), "quantity": amount})
+    return entries
+
+
+def build_line(identifier: str, record: Mapping[str, Any], links: Sequence[Link]) -> dict[str, Any]:
+    """The association line of one product (empty lists too: the mapping owns these lists)."""
+    plain: dict[str, dict[str, Any]] = {}
+    quantified: dict[str, dict[str, Any]] = {}
+    for link in links:
+        value = read_path(record, link.path)
+        try:
+            if link.quantified:
+                quantified.setdefault(link.type, {})[link.kind] = _quantified(value, link)
+            else:
+                plain.setdefault(link.type, {})[link.kind] = _codes(value)
+        except ValueShapeError as exc:
+            raise ValueShapeError(f"{link.type}.{link.kind}: {exc}") from None
+    line: dict[str, Any] = {"identifier": identifier}
+    if plain:
+        line["associations"] = plain
+    if quantified:
+        line["quantified_associations"] = quantified
+    return line
+
+
+@dataclass
+class _Waiting:
+    stream: str
+    identifier: str
+    record: Mapping[str, Any]
+    line: dict[str, Any]
+
+
+class AssociationPass:
+    """Collects the association lines of products the PIM has, and sends them later."""
+
+    def __init__(
+        self,
+        *,
+        client: AkeneoClient,
+        links: Mapping[str, Sequence[Link]],
+        confirmed: ConfirmedPayloads,
+        report: RunReport,
+        dead_letters: JsonLinesWriter,
+    ) -> None:
+        self._client = client
+        self._links = links
+        self._confirmed = confirmed
+        self._report = report
+        self._dead_letters = dead_letters
+        self._waiting: dict[str, _Waiting] = {}
+
+    def add(self, stream: str, identifier: str, record: Mapping[str, Any]) -> None:
+        """A product the PIM has (confirmed or unchanged): queue its association line."""
+        links = self._links.get(stream)
+        if not links:
+            return
+        try:
+            line = build_line(identifier, record, links)
+        except ValueShapeError as exc:
+            waiting = _Waiting(stream, identifier, record, {})
+            self._fail(waiting, None, str(exc), [], "association_error")
+            return
+        self._waiting[identifier] = _Waiting(stream, identifier, record, line)
+
+    def _targets(self, waiting: _Waiting) -> set[str]:
+        names: set[str] = set()
+        for by_kind in waiting.line.get("associations", {}).values():
+            names.update(by_kind.get("products", ()))
+        for by_kind in waiting.line.get("quantified_associations", {}).values():
+            names.update(entry["identifier"] for entry in by_kind.get("products", ()))
+        return names
+
+    def flush(self, *, final: bool) -> None:
+        """Send the lines whose linked products the PIM has; at the end of the run, all.
+
+        Before the end, a line naming a product not confirmed yet waits (it may come later
+        in the export); at the end the PIM decides, and refuses a product that exists nowhere.
+        """
+        if not self._waiting:
+            return
+        ready = list(self._waiting.values())
+        if not final:
+            wanted = set().union(*(self._targets(w) for w in ready))
+            known = self._confirmed.known(sorted(wanted))
+            ready = [w for w in ready if self._targets(w) <= known.keys()]
+        todo = []
+        for waiting in ready:
+            del self._waiting[waiting.identifier]
+            key = waiting.identifier + _SUFFIX
+            line = _encode(waiting.line)
+            if self._confirmed.known([key]).get(key) == payload_digest(line):
+                self._report.add(waiting.stream, "associations_unchanged")
+                continue
+            todo.append((waiting, line))
+        for start in range(0, len(todo), MAX_LINES):
+            chunk = todo[start : start + MAX_LINES]
+            results = self._client.upsert_products([line for _w, line in chunk])
+            for (waiting, line), result in zip(chunk, results, strict=True):
+                if result.ok:
+                    self._confirmed.confirm(waiting.identifier + _SUFFIX, payload_digest(line))
+                    self._report.add(waiting.stream, "associations_sent")
+                else:
+                    reason = "retries_exhausted" if result.exhausted else "association_error"
+                    self._fail(waiting, result.status_code, result.message, result.errors, reason)
+
+    def _fail(
+        self,
+        waiting: _Waiting,
+        status: int | None,
+        message: str,
+        errors: list[Any],
+        reason: str,
+    ) -> None:
+        self._report.add(waiting.stream, "associations_failed")
+        logger.warning("associations of product '%s' refused: %s", waiting.identifier, message)
+        self._dead_letters.write(
+            dead_letter(
+                waiting.stream,
+                waiting.identifier,
+                reason,
+                status_code=status,
+                message=message,
+                errors=errors,
+                record=waiting.record,
+                payload=waiting.line or None,
+            )
+        )

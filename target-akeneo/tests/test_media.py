@@ -1,0 +1,419 @@
+"""Media values by URL and path through the target CLI, a sandbox and loopback servers.
+
+The loopback servers are allowed through `media_sources` where a test needs them, and left
+out to show the refusal. Refused files carry a marker that must appear nowhere: not in the
+PIM's media files, not in the dead-letter file, the report or the target's output.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import pytest
+
+from akeneo_sandbox.testing import SandboxProcess
+from target_akeneo.fetch import Fetcher, MediaRefused, SourcePolicy
+from target_akeneo.testing import Run, run_target, sandbox_config
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+OTHER_PNG = b"\x89PNG\r\n\x1a\n" + bytes(reversed(range(256))) * 8
+MARKER = b"SECRET-MARKER-7f3a"
+SECRET_PNG = b"\x89PNG\r\n\x1a\n" + MARKER * 20
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "sku": {"type": "string"},
+        "name": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+        "image": {"type": ["string", "null"]},
+    },
+}
+MAPPING = {
+    "products": {
+        "identifier": "sku",
+        "values": {"name": {"field": "name", "locales": {"en": "en_US"}}, "image": "image"},
+    }
+}
+
+
+class ImageServer:
+    """A loopback HTTP server: named files, ETags with 304, redirects, an endless stream."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.redirects: dict[str, str] = {}
+        self.hits: dict[tuple[str, int], int] = {}
+        self.hosts: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                server.hosts.append(self.headers.get("Host", ""))
+                path = self.path
+                if path in server.redirects:
+                    self._answer(path, 302, location=server.redirects[path])
+                elif path == "/endless.png":
+                    self._endless()
+                elif path in server.files:
+                    body = server.files[path]
+                    etag = f'"{hash(body) & 0xFFFFFFFF:x}"'
+                    if self.headers.get("If-None-Match") == etag:
+                        self._answer(path, 304, etag=etag)
+                    else:
+                        self._answer(path, 200, body, etag=etag)
+                else:
+                    self._answer(path, 404, b"not found")
+
+            def _answer(
+                self,
+                path: str,
+                status: int,
+                body: bytes = b"",
+                *,
+                etag: str | None = None,
+                location: str | None = None,
+            ) -> None:
+                server.hits[path, status] = server.hits.get((path, status), 0) + 1
+                self.send_response(status)
+                if etag:
+                    self.send_header("ETag", etag)
+                if location:
+                    self.send_header("Location", location)
+                if status != 304:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if status != 304:
+                    self.wfile.write(body)
+
+            def _endless(self) -> None:
+                # No Content-Length: only a limit enforced while reading stops it (bounded
+                # here at 3 MB so the server stops by itself).
+                server.hits["/endless.png", 200] = server.hits.get(("/endless.png", 200), 0) + 1
+                self.send_response(200)
+                self.end_headers()
+                try:
+                    self.wfile.write(b"\x89PNG\r\n\x1a\n")
+                    for _ in range(48):
+                        self.wfile.write(MARKER * 4096)
+                except OSError:
+                    pass
+                self.close_connection = True
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def __enter__(self) -> ImageServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def demo_sandbox() -> Iterator[SandboxProcess]:
+    with SandboxProcess() as sb:  # the demo catalog: `image` takes jpg/png up to 10 MB
+        yield sb
+
+
+@pytest.fixture
+def pim(demo_sandbox: SandboxProcess) -> SandboxProcess:
+    demo_sandbox.reset()
+    return demo_sandbox
+
+
+@pytest.fixture
+def images() -> Iterator[ImageServer]:
+    with ImageServer() as server:
+        yield server
+
+
+def lines(records: list[dict[str, Any]]) -> str:
+    messages: list[dict[str, Any]] = [
+        {"type": "SCHEMA", "stream": "products", "schema": SCHEMA, "key_properties": ["sku"]}
+    ]
+    for record in records:
+        shaped = {**record, "name": {"en": record["name"]}} if "name" in record else record
+        messages.append({"type": "RECORD", "stream": "products", "record": shaped})
+    messages.append({"type": "STATE", "value": {"bookmarks": {"products": {"done": True}}}})
+    return "".join(json.dumps(m) + "\n" for m in messages)
+
+
+def run(pim: SandboxProcess, tmp_path: Path, records: list[dict[str, Any]], **config: Any) -> Run:
+    settings = sandbox_config(pim, tmp_path, mapping=MAPPING, **config)
+    settings.pop("mapping_file")
+    result = run_target(settings, lines(records), tmp_path)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def image_bytes(pim: SandboxProcess, sku: str) -> bytes | None:
+    product = pim.get_product(sku)
+    assert product is not None, sku
+    entries = product["values"].get("image")
+    if not entries:
+        return None
+    response = pim.api_get(f"media-files/{entries[0]['data']}/download")
+    assert response.status_code == 200
+    return response.content
+
+
+def stored_media(pim: SandboxProcess) -> list[bytes]:
+    items = pim.api_get("media-files", limit=100).json()["_embedded"]["items"]
+    return [pim.api_get(f"media-files/{item['code']}/download").content for item in items]
+
+
+def media_uploads(pim: SandboxProcess) -> int:
+    routes = pim.stats()["requests"]
+    return sum(
+        r["count"] for r in routes if r["method"] == "POST" and r["route"].endswith("media-files")
+    )
+
+
+def assert_nowhere(result: Run, pim: SandboxProcess, marker: bytes = MARKER) -> None:
+    assert all(marker not in content for content in stored_media(pim))
+    text = marker.decode()
+    assert text not in result.stdout
+    assert text not in result.stderr
+    for path in (result.config["dead_letter_path"], result.config["run_report_path"]):
+        if Path(path).exists():
+            assert text not in Path(path).read_text(encoding="utf-8")
+
+
+def failures(result: Run) -> dict[str, tuple[str, str]]:
+    """identifier -> (rule, url) of each media_error dead letter."""
+    return {
+        entry["identifier"]: (entry["rule"], entry["url"])
+        for entry in result.dead_letters()
+        if entry["reason"] == "media_error"
+    }
+
+
+def test_image_by_url_lands_and_rerun_neither_uploads_nor_downloads(
+    pim: SandboxProcess, images: ImageServer, tmp_path: Path
+) -> None:
+    images.files["/a/shoe.png"] = PNG
+    record = {"sku": "IMG-1", "name": "Shoe", "image": images.url("/a/shoe.png")}
+    sources = [images.url("/a/")]
+    first = run(pim, tmp_path, [record], media_sources=sources)
+    assert image_bytes(pim, "IMG-1") == PNG
+    assert first.report["media_uploaded"] == 1
+    assert first.report["media_failed"] == 0
+    uploads = media_uploads(pim)
+    assert uploads == 1
+
+    second = run(pim, tmp_path, [record], media_sources=sources)
+    assert second.report["media_unchanged"] == 1
+    assert second.report["media_uploaded"] == 0
+    assert media_uploads(pim) == uploads  # no upload
+    assert images.hits["/a/shoe.png", 200] == 1  # downloaded once; the re-run got a 304
+    assert images.hits["/a/shoe.png", 304] == 1
+
+    images.files["/a/shoe.png"] = OTHER_PNG  # the source changes: uploaded again
+    third = run(pim, tmp_path, [record], media_sources=sources)
+    assert third.report["media_uploaded"] == 1
+    assert image_bytes(pim, "IMG-1") == OTHER_PNG
+
+
+def test_image_by_local_path_and_unchanged_hash(pim: SandboxProcess, tmp_path: Path) -> None:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "cap.png").write_bytes(PNG)
+    record = {"sku": "IMG-2", "name": "Cap", "image": str(folder / "cap.png")}
+    first = run(pim, tmp_path, [record], media_sources=[str(folder)])
+    assert first.report["media_uploaded"] == 1
+    assert image_bytes(pim, "IMG-2") == PNG
+    uploads = media_uploads(pim)
+    second = run(pim, tmp_path, [record], media_sources=[str(folder)])
+    assert second.report["media_unchanged"] == 1
+    assert media_uploads(pim) == uploads
+
+
+def test_uuid_endpoint_uploads_by_identifier(
+    pim: SandboxProcess, images: ImageServer, tmp_path: Path
+) -> None:
+    images.files["/u.png"] = PNG
+    record = {"sku": "IMG-U", "name": "By uuid", "image": images.url("/u.png")}
+    result = run(pim, tmp_path, [record], media_sources=[images.url("/")], product_endpoint="uuid")
+    assert result.report["media_uploaded"] == 1
+    assert image_bytes(pim, "IMG-U") == PNG
+
+
+def test_http_failures_reported_while_other_data_lands(
+    pim: SandboxProcess, images: ImageServer, tmp_path: Path
+) -> None:
+    images.files["/ok.png"] = PNG
+    images.files["/text.png"] = MARKER + b" plain text, not an image"
+    images.files["/photo.gif"] = b"GIF89a" + MARKER
+    records = [
+        {"sku": "OK", "name": "Good", "image": images.url("/ok.png")},
+        {"sku": "GONE", "name": "Missing image", "image": images.url("/gone.png")},
+        {"sku": "BIG", "name": "Endless image", "image": images.url("/endless.png")},
+        {"sku": "GIF", "name": "Gif image", "image": images.url("/photo.gif")},
+        {"sku": "TXT", "name": "Text image", "image": images.url("/text.png")},
+    ]
+    result = run(pim, tmp_path, records, media_sources=[images.url("/")], media_max_mb=1)
+    assert failures(result) == {
+        "GONE": ("http_status", images.url("/gone.png")),
+        "BIG": ("too_large", images.url("/endless.png")),
+        "GIF": ("extension", images.url("/photo.gif")),
+        "TXT": ("signature", images.url("/text.png")),
+    }
+    assert result.report["media_failed"] == 4
+    assert result.report["media_uploaded"] == 1
+    assert image_bytes(pim, "OK") == PNG
+    for sku in ("GONE", "BIG", "GIF", "TXT"):
+        product = pim.get_product(sku)
+        assert product is not None
+        assert product["values"]["name"][0]["data"] == next(
+            r["name"] for r in records if r["sku"] == sku
+        )
+        assert "image" not in product["values"]
+    assert_nowhere(result, pim)
+
+
+def test_refused_sources(pim: SandboxProcess, images: ImageServer, tmp_path: Path) -> None:
+    allowed = tmp_path / "allowed"
+    outside = tmp_path / "outside"
+    allowed.mkdir()
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(SECRET_PNG)
+    (allowed / "link.png").symlink_to(outside / "secret.png")
+    images.files["/secret.png"] = SECRET_PNG
+    images.redirects["/hop.png"] = images.url("/secret.png")  # to 127.0.0.1: not listed
+    records = [
+        {"sku": "OUT", "image": str(outside / "secret.png")},
+        {"sku": "DOTS", "image": f"{allowed}/../outside/secret.png"},
+        {"sku": "LINK", "image": str(allowed / "link.png")},
+        {"sku": "FILE", "image": f"file://{outside / 'secret.png'}"},
+        {"sku": "DATA", "image": "data:image/png;base64,iVBORw0KGgo="},
+        {"sku": "LOOP", "image": images.url("/secret.png")},
+        {"sku": "HOP", "image": images.url("/hop.png", host="localhost")},
+        {"sku": "NAME", "image": f"https://localhost:{images.port}/secret.png"},
+    ]
+    for record in records:
+        record["name"] = f"Name of {record['sku']}"
+    sources = [str(allowed), images.url("/hop.png", host="localhost")]
+    result = run(pim, tmp_path, records, media_sources=sources)
+    rules = {sku: rule for sku, (rule, _url) in failures(result).items()}
+    assert rules == {
+        "OUT": "path_escape",
+        "DOTS": "path_escape",
+        "LINK": "path_escape",
+        "FILE": "scheme",
+        "DATA": "scheme",
+        "LOOP": "source",
+        "HOP": "source",
+        "NAME": "source",
+    }
+    assert images.hits.get(("/secret.png", 200), 0) == 0
+    assert images.hits["/hop.png", 302] == 1
+    for record in records:
+        product = pim.get_product(record["sku"])
+        assert product is not None
+        assert product["values"]["name"][0]["data"] == record["name"]
+        assert "image" not in product["values"]
+    assert stored_media(pim) == []
+    assert_nowhere(result, pim)
+
+
+def test_default_policy_refuses_private_names_and_paths(
+    pim: SandboxProcess, images: ImageServer, tmp_path: Path
+) -> None:
+    """No media_sources: https to public addresses only; `localhost` is loopback."""
+    images.files["/secret.png"] = SECRET_PNG
+    (tmp_path / "local.png").write_bytes(SECRET_PNG)
+    records = [
+        {"sku": "N1", "name": "a", "image": f"https://localhost:{images.port}/secret.png"},
+        {"sku": "N2", "name": "b", "image": images.url("/secret.png")},
+        {"sku": "N3", "name": "c", "image": str(tmp_path / "local.png")},
+    ]
+    result = run(pim, tmp_path, records)
+    rules = {sku: rule for sku, (rule, _url) in failures(result).items()}
+    assert rules == {"N1": "private_address", "N2": "source", "N3": "source"}
+    assert images.hosts == []  # nothing was even connected to
+    assert_nowhere(result, pim)
+
+
+def test_a_name_resolving_to_a_private_address_is_refused(images: ImageServer) -> None:
+    """The resolver is asked once per hop and the connection goes to the address it gave."""
+    images.files["/p.png"] = PNG
+
+    def to_loopback(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    public = Fetcher(SourcePolicy.parse([]), resolver=to_loopback)
+    with pytest.raises(MediaRefused) as refused:
+        public.fetch(f"https://images.example.com:{images.port}/p.png", 10_000)
+    assert refused.value.rule == "private_address"
+    assert images.hosts == []
+
+    listed = f"http://images.example.com:{images.port}/"
+    fetched = Fetcher(SourcePolicy.parse([listed]), resolver=to_loopback).fetch(
+        f"{listed}p.png", 10_000
+    )
+    assert fetched.content == PNG
+    assert images.hosts == [f"images.example.com:{images.port}"]
+
+
+def test_media_sources_setting_errors_name_the_entry(pim: SandboxProcess, tmp_path: Path) -> None:
+    settings = sandbox_config(pim, tmp_path, mapping=MAPPING, media_sources=["file:///etc"])
+    settings.pop("mapping_file")
+    result = run_target(settings, lines([]), tmp_path)
+    assert result.returncode == 1
+    assert "setting 'media_sources': media source 'file:///etc'" in result.stderr
+
+
+def test_fsspec_prefix_allows_only_what_it_names() -> None:
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/imgs/a.png", PNG)
+    memory.pipe("/private/b.png", SECRET_PNG)
+    fetcher = Fetcher(SourcePolicy.parse(["memory://imgs/"]))
+    assert fetcher.fetch("memory://imgs/a.png", 10_000).content == PNG
+    for url, rule in (
+        ("memory://private/b.png", "source"),
+        ("memory://imgs/../private/b.png", "path_escape"),
+    ):
+        with pytest.raises(MediaRefused) as refused:
+            fetcher.fetch(url, 10_000)
+        assert refused.value.rule == rule
+
+
+def test_url_prefixes_match_whole_path_segments() -> None:
+    policy = SourcePolicy.parse(["http://img.example.com/products", "cdn.example.com"])
+    assert policy.check_url("http://img.example.com/products/a.png")[3]
+    assert policy.check_url("https://cdn.example.com/any/b.png")[3]
+    for url, rule in (
+        ("http://img.example.com/products-private/a.png", "source"),
+        ("http://cdn.example.com/b.png", "source"),  # a bare host name allows https only
+        ("http://img.example.com/products/%2e%2e/secret.png", "path_escape"),
+        ("http://user:pw@img.example.com/products/a.png", "source"),
+        ("https://other.example.com/a.png", "source"),  # listed entries replace the default
+    ):
+        with pytest.raises(MediaRefused) as refused:
+            policy.check_url(url)
+        assert refused.value.rule == rule, url
+
+
+def test_redirects_are_followed_a_few_times(images: ImageServer) -> None:
+    images.files["/end.png"] = PNG
+    for hop in range(1, 6):
+        images.redirects[f"/r{hop}"] = images.url(f"/r{hop + 1}" if hop < 5 else "/end.png")
+    fetcher = Fetcher(SourcePolicy.parse([images.url("/")]))
+    assert fetcher.fetch(images.url("/r3"), 10_000).content == PNG  # 3 redirects
+    with pytest.raises(MediaRefused) as refused:
+        fetcher.fetch(images.url("/r1"), 10_000)  # 5 redirects
+    assert refused.value.rule == "redirects"
