@@ -159,6 +159,8 @@ def render_pim(found: dict[str, Any]) -> str:
             f"{limited['final_limit']} (lowest {limited['lowest_limit']}), utilisation "
             f"{limited['utilisation']:.3f}; target peak {target['peak_mb']:.0f} MB."
         )
+    if pim.get("note"):
+        lines += ["", pim["note"]]
     return "\n".join(lines) + "\n"
 
 
