@@ -67,6 +67,7 @@ def test_max_concurrency_4_against_tighter_limits_loses_nothing_and_backs_off(
     assert control["decreases"] >= 1
 
 
+@pytest.mark.slow
 def test_concurrent_2_is_found_and_kept_with_few_429s(tmp_path: Path) -> None:
     with SandboxProcess(catalog=CATALOG, limits="concurrent=2", latency=SLOW) as pim:
         config = sandbox_config(pim, tmp_path, max_concurrency=4)
