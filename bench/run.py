@@ -22,10 +22,12 @@ from typing import Any
 
 import profiles
 import report
+import run_load
 import section_e2e
 import section_sandbox
 import section_tap
 import section_target
+import section_variants
 from measure import BenchError
 from section_target import Sandbox
 from workloads import BENCH, CATALOG, ROOT, Workloads, label
@@ -268,10 +270,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     raw = out / "results.json"
     results["raw"] = str(raw.relative_to(ROOT) if raw.is_relative_to(ROOT) else raw)
+    text = report.render(
+        results, [report.Check(**c) for c in results["checks"]], commands(plan.smoke)
+    )
+    # The product model and load figures come from section_variants.py, run_load.py; keep them.
     results_path.write_text(
-        report.render(
-            results, [report.Check(**c) for c in results["checks"]], commands(plan.smoke)
-        ),
+        run_load.keep_blocks(results_path, section_variants.keep_block(results_path, text)),
         encoding="utf-8",
     )
     raw.write_text(json.dumps(results, indent=2), encoding="utf-8")
@@ -285,7 +289,10 @@ def rerender(raw: Path, results_path: Path) -> int:
     results = json.loads(raw.read_text(encoding="utf-8"))
     found = [report.Check(**c) for c in results["checks"]]
     text = report.render(results, found, commands(bool(results["plan"]["smoke"])))
-    results_path.write_text(text, encoding="utf-8")
+    results_path.write_text(
+        run_load.keep_blocks(results_path, section_variants.keep_block(results_path, text)),
+        encoding="utf-8",
+    )
     log(f"wrote {results_path} from {raw}")
     return 0
 

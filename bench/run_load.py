@@ -201,6 +201,20 @@ def splice(text: str, name: str, block: str) -> str:
     return text.rstrip("\n") + "\n\n" + wrapped
 
 
+def keep_blocks(path: Path, text: str) -> str:
+    """`text` with the load sections of the file at `path` kept (for run.py's rewrite)."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    for name in SECTIONS:
+        found = re.search(
+            re.escape(f"<!-- load:{name} -->\n") + r"(.*?)" + re.escape(f"<!-- /load:{name} -->"),
+            old,
+            re.S,
+        )
+        if found and f"<!-- load:{name} -->" not in text:
+            text = splice(text, name, found.group(1))
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=SECTIONS)

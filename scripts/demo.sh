@@ -22,6 +22,14 @@ echo "== meltano install"
 echo "== meltano run tap-erp-xml target-akeneo"
 status=0
 .venv/bin/meltano run tap-erp-xml target-akeneo || status=$?
+echo "== meltano run tap-erp-xml target-akeneo on examples/apparel (flat rows -> product models)"
+# One row per SKU; the target builds the root model, the colour sub-models and the variants.
+TAP_ERP_XML_FILES='["examples/apparel/*.xml"]' \
+  TAP_ERP_XML_STREAMS="$(cat examples/apparel/tap-streams.json)" \
+  TARGET_AKENEO_MAPPING_FILE=examples/apparel/mapping.yml \
+  TARGET_AKENEO_RUN_REPORT_PATH=output/apparel-run-report.json \
+  TARGET_AKENEO_DEAD_LETTER_PATH=output/apparel-dead-letter.jsonl \
+  .venv/bin/meltano run --state-id-suffix apparel tap-erp-xml target-akeneo || status=$?
 echo "== the PIM now holds"
 .venv/bin/python scripts/show_pim.py
 echo "== browse the PIM: http://127.0.0.1:8081/sandbox/ui"

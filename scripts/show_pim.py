@@ -34,12 +34,12 @@ def wait_until_up(timeout: float = 20.0) -> None:
     sys.exit(f"akeneo-sandbox did not start on {BASE_URL}: {' '.join(detail) or 'no output'}")
 
 
-def products() -> list[dict[str, object]]:
+def products(kind: str = "products") -> list[dict[str, object]]:
     token = requests.post(
         f"{BASE_URL}/api/oauth/v1/token", json=USER, auth=CLIENT, timeout=10
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
-    url: str | None = f"{BASE_URL}/api/rest/v1/products?pagination_type=search_after&limit=100"
+    url: str | None = f"{BASE_URL}/api/rest/v1/{kind}?pagination_type=search_after&limit=100"
     items: list[dict[str, object]] = []
     while url:
         page = requests.get(url, headers=headers, timeout=10).json()
@@ -76,15 +76,25 @@ def main() -> None:
             "yes" if p.get("enabled") else "no",
             first_data(p, "name"),
             first_data(p, "price"),
+            str(p.get("parent") or ""),
         )
         for p in products()
     ]
-    header = ("identifier", "family", "enabled", "name", "price")
+    header = ("identifier", "family", "enabled", "name", "price", "parent")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     print(f"{len(rows)} products in the PIM at {BASE_URL}")
-    report = ROOT / "output" / "run-report.json"
+    for model in products("product-models"):
+        level = f"sub-model of {model['parent']}" if model.get("parent") else "root model"
+        print(f"product model {model['code']} ({model['family_variant']}, {level})")
+    for prefix in ("", "apparel-"):
+        show_outcome(prefix)
+
+
+def show_outcome(prefix: str) -> None:
+    """The run report and dead letters of a demo run (`apparel-`: the product model run)."""
+    report = ROOT / "output" / f"{prefix}run-report.json"
     if report.exists():
         print(f"run report ({report.relative_to(ROOT)}): {report.read_text(encoding='utf-8')}")
     # The last run's own dead-letter file (each run that rejects something writes one).

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterator
-from typing import IO, TypeAlias
+from collections.abc import Collection, Iterator
+from typing import IO, Any, TypeAlias
+from xml.parsers import expat
 
 from lxml import etree
 
@@ -35,6 +36,8 @@ class RecordReader:
     def __init__(self, record_path: RecordPath, encoding: str | None) -> None:
         self._path = record_path
         self._encoding = encoding
+        #: Clark tag of the root element of the document ``records`` last read to its end.
+        self.last_root: str | None = None
 
     def _ancestors_match(self, elem: Element) -> bool:
         wanted = self._path.ancestors
@@ -62,6 +65,7 @@ class RecordReader:
             remove_comments=True,
             remove_pis=True,
         )
+        self.last_root = None
         checked_dtd = False
         external_dtd: str | None = None
         verified_parent: Element | None = None
@@ -85,6 +89,8 @@ class RecordReader:
                         del parent[0]
             if not checked_dtd and parser.root is not None:
                 _refuse_external_entities(parser.root, name)
+            if parser.root is not None:
+                self.last_root = str(parser.root.tag)
         except (OSError, EOFError, zlib.error) as exc:
             raise SourceError(f"{name}: cannot read: {type(exc).__name__}: {exc}") from None
         except etree.XMLSyntaxError as exc:
@@ -93,6 +99,56 @@ class RecordReader:
             if line == 0:
                 line, column, reason = 1, 1, f"empty document ({reason})"
             raise XmlError(f"{name}:{line}:{column}: {reason}") from None
+
+    def positions(self, stream: IO[bytes], ordinals: Collection[int]) -> dict[int, tuple[int, int]]:
+        """Line and column (1-based) of the start tags of records, by ordinal (1-based, in
+        the order ``records`` yields them: by end tag).
+
+        For error messages only, never per record: lxml gives an element's line but no
+        column, useless in an export written on one line; expat, run here as a second pass
+        up to the last wanted record, reports both. Records it cannot place are left out.
+        """
+        parser = expat.ParserCreate(self._encoding, namespace_separator="}")
+        open_tags: list[tuple[str, int, int]] = []
+        found: dict[int, tuple[int, int]] = {}
+        count = 0
+        wanted = set(ordinals)
+
+        def start(name: str, _attributes: Any) -> None:
+            tag = "{" + name if "}" in name else name
+            line, column = parser.CurrentLineNumber, parser.CurrentColumnNumber + 1
+            open_tags.append((tag, line, column))
+
+        def end(_name: str) -> None:
+            nonlocal count
+            tag, line, column = open_tags.pop()
+            if tag_matches(self._path.tag, tag) and self._open_ancestors_match(open_tags):
+                count += 1
+                if count in wanted:
+                    found[count] = (line, column)
+                    if len(found) == len(wanted):
+                        raise _Placed
+
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        try:
+            parser.ParseFile(stream)
+        except _Placed:
+            pass
+        except (expat.ExpatError, OSError, EOFError, ValueError, LookupError, zlib.error):
+            pass  # the caller falls back to the line lxml gave
+        return found
+
+    def _open_ancestors_match(self, open_tags: list[tuple[str, int, int]]) -> bool:
+        wanted = self._path.ancestors
+        if len(open_tags) < len(wanted) or (self._path.absolute and len(open_tags) != len(wanted)):
+            return False
+        tags = [tag for tag, _line, _column in open_tags[len(open_tags) - len(wanted) :]]
+        return all(tag_matches(p, t) for p, t in zip(wanted, tags, strict=True))
+
+
+class _Placed(Exception):  # noqa: N818 - control flow, never seen by users
+    """Every wanted record was found: stop the second pass."""
 
 
 def _refuse_external_entities(elem: Element, name: str) -> None:

@@ -4,6 +4,8 @@ Records go through the SDK's own record loop. Two of its per-record steps do not
 this tap yet cost about 6 us of a record's ~29 us, which would put the tap below 0.30x
 the records/s of a bare lxml loop (bench/RESULTS.md); they are skipped here, and only
 here (ruff's SLF rule keeps private names out of the other modules).
+``full_export`` streams also set the records' version and write ACTIVATE_VERSION through the
+SDK's private members, since its only public path emits that message before the records.
 ``tests/test_sdk_compat.py`` fails when the SDK changes what these overrides rely on.
 """
 
@@ -60,6 +62,16 @@ class RecordLoopShortcuts(Stream):
         value and hands it to ``bookmark`` once per file; the SDK's bookkeeping (a running
         maximum as well, records being unsorted) costs ~1.6 us a record and warns for every
         record without a value. No public hook updates the bookmark."""
+
+    def set_stream_version(self, version: int) -> None:
+        """Private: the version the SDK puts on every RECORD (``_stream_version``). The SDK
+        sets it only when it emits ACTIVATE_VERSION itself, before the records."""
+        self._stream_version = version
+
+    def write_activate_version(self, version: int) -> None:
+        """Private: the SDK's ACTIVATE_VERSION writer, one message per stream map alias (what
+        its ``sync`` calls before the records; the tap calls it after a complete export)."""
+        self._write_activate_version_message(version)
 
     def bookmark(self, value: Any, context: Context | None) -> None:
         """Advance the replication bookmark (progress markers) to ``value`` if larger."""

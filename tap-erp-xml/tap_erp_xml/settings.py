@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import datetime
+import hashlib
+import json
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -129,6 +131,18 @@ STREAM_SCHEMA = th.ObjectType(
         TEXT,
         description="Encoding override for this stream's files (wins over top-level `encoding`).",
     ),
+    th.Property(
+        "full_export",
+        th.BooleanType,
+        default=False,
+        description=(
+            "The stream's files are one complete export: when any of them changed, all are "
+            "read (the replication key filters nothing), records carry a version, and once "
+            "every file was read without error or skipped record, ACTIVATE_VERSION follows, "
+            "so a target can act on the records it did not receive. A run that reads no file "
+            "emits no ACTIVATE_VERSION."
+        ),
+    ),
 )
 
 CONFIG_SCHEMA = th.PropertiesList(
@@ -150,7 +164,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         description=(
             "Stream definitions: which elements are records and how to read them. Each has "
             "`name`, `record_path`, and optionally `namespaces`, `key_properties`, "
-            "`replication_key`, `fields`, `files` and `encoding` (see the README)."
+            "`replication_key`, `fields`, `files`, `encoding` and `full_export` (see the README)."
         ),
     ),
     th.Property(
@@ -170,8 +184,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         "on_invalid_value",
         (
             "A value that cannot be converted to its declared type: `fail` the run (default) "
-            "with `file:line: field …`, or `skip` the record with a warning; skipped records "
-            "are counted in the end-of-stream log line."
+            "with `file:line:column (record n, key=value): field …`, or `skip` the record with "
+            "a warning; skipped records are counted in the end-of-stream log line."
         ),
     ),
     _fail_or_skip(
@@ -291,6 +305,9 @@ class StreamConfig:
     fields: tuple[FieldSpec, ...] | None
     files: tuple[str, ...]
     encoding: str | None
+    full_export: bool = False
+    # Hash of everything in the definition that shapes the records (see _fingerprint).
+    fingerprint: str = ""
 
     @property
     def replication_type(self) -> str:
@@ -388,7 +405,23 @@ def _stream(
         fields=fields,
         files=files,
         encoding=raw.get("encoding") or encoding,
+        full_export=bool(raw.get("full_export")),
+        fingerprint=_fingerprint(raw, raw.get("encoding") or encoding),
     )
+
+
+def fingerprint(value: Any) -> str:
+    """A short hash of JSON-like ``value``, the same across runs and dict orders."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _fingerprint(raw: Mapping[str, Any], encoding: str | None) -> str:
+    """Of the validated definition (defaults filled) as written, minus what does not change
+    a file's records: a cosmetic edit (a renamed prefix) reads the files again, harmlessly;
+    any option, including ones added later, is covered without listing it here."""
+    shaping = {k: v for k, v in raw.items() if k not in {"name", "files", "full_export"}}
+    return fingerprint({**shaping, "encoding": encoding})
 
 
 def parse_fields(

@@ -13,7 +13,7 @@ import gzip
 import io
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO, Any, cast
@@ -186,7 +186,7 @@ class FileSource:
             modified = None
         return SourceFile(name=name, fs=fs, path=path, modified=modified)
 
-    def documents(self, source: SourceFile) -> Iterator[tuple[str, IO[bytes]]]:
+    def documents(self, source: SourceFile) -> Generator[tuple[str, IO[bytes]], None, None]:
         """Yield ``(display name, byte stream)`` for each XML document in the file."""
         lowered = source.path.lower()
         with ExitStack() as stack:

@@ -28,6 +28,8 @@ class SyncResult:
     states: list[dict[str, Any]] = field(default_factory=list)
     schemas: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, Any] = field(default_factory=dict)
+    #: Every message as written, in order (versions, ACTIVATE_VERSION and what precedes it).
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def final_state(self) -> dict[str, Any]:
@@ -42,6 +44,7 @@ def parse_messages(text: str) -> SyncResult:
         if not line.strip():
             continue
         message = json.loads(line)
+        result.messages.append(message)
         if message["type"] == "RECORD":
             result.records.append(message["record"])
         elif message["type"] == "STATE":

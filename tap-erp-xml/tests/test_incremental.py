@@ -65,8 +65,8 @@ def test_changed_file_is_read_again_and_filtered_by_replication_key(
     new_bookmark = changed.final_state["bookmarks"]["products"]
     assert new_bookmark["replication_key_value"] == "2026-11-22T08:00:00+00:00"
     assert (
-        new_bookmark["files"]["erp-products.xml"]
-        > state["bookmarks"]["products"]["files"]["erp-products.xml"]
+        new_bookmark["files"]["erp-products.xml"]["modified"]
+        > state["bookmarks"]["products"]["files"]["erp-products.xml"]["modified"]
     )
 
 

@@ -36,6 +36,12 @@ def test_the_sdk_still_has_what_the_overrides_rely_on() -> None:
     # ...and still calls them from its record loop, doing there what the tap skips.
     assert "_generate_record_messages(" in inspect.getsource(Stream._write_record_message)
     assert "_increment_stream_state(" in inspect.getsource(Stream._sync_records)
+    # full_export: the records' version and the SDK's ACTIVATE_VERSION writer.
+    assert _parameters(Stream._write_activate_version_message) == [
+        ("self", positional),
+        ("full_table_version", positional),
+    ]
+    assert "self._stream_version" in inspect.getsource(Stream.__init__)
     generate = inspect.getsource(Stream._generate_record_messages)
     assert "pop_deselected_record_properties(" in generate
     assert "self._stream_version" in generate

@@ -78,6 +78,7 @@ def _weights(tmp_path: Path, on_invalid: str | None) -> dict[str, Any]:
             {
                 "name": "products",
                 "record_path": "/Export/Product",
+                "key_properties": ["sku"],
                 "fields": {
                     "sku": "SKU",
                     "weight": {"path": "Weight", "type": "number", "decimal_separator": ","},
@@ -94,7 +95,8 @@ def test_invalid_value_fails_the_run_by_default_naming_file_line_field(tmp_path:
     with pytest.raises(ValueConversionError) as caught:
         sync(_weights(tmp_path, None))
     assert str(caught.value) == (
-        f'{tmp_path / "w.xml"}:3: field "weight": cannot convert "abc" to number'
+        f"{tmp_path / 'w.xml'}:3:1 (record 2, sku=B): "
+        'field "weight": cannot convert "abc" to number'
     )
 
 
@@ -126,5 +128,7 @@ def test_nested_field_errors_name_the_nested_field(tmp_path: Path) -> None:
             }
         ],
     }
-    with pytest.raises(ValueConversionError, match=r'p\.xml:1: field "prices\.amount": .*"x"'):
+    with pytest.raises(
+        ValueConversionError, match=r'p\.xml:1:9 \(record 1\): field "prices\.amount": .*"x"'
+    ):
         sync(config)

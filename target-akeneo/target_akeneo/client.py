@@ -495,6 +495,20 @@ class AkeneoClient:
         path = f"{API_PREFIX}/products-uuid" if by_uuid else f"{API_PREFIX}/products"
         return self._upsert_lines(path, lines, product=True)
 
+    def upsert_product_models(self, lines: Sequence[bytes]) -> list[LineResult]:
+        """Create or update up to 100 product models (JSON lines keyed by `code`)."""
+        return self._upsert_lines(f"{API_PREFIX}/product-models", lines, product=True)
+
+    def family_variant(self, family: str, code: str) -> dict[str, Any] | None:
+        """A family variant of `family` (None when the PIM has no such variant of it)."""
+        try:
+            data = self._get_json(f"{API_PREFIX}/families/{family}/variants/{code}")
+        except ApiError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        return dict(data)
+
     def create_options(
         self,
         attribute: str,

@@ -7,7 +7,9 @@ one function `record -> (identifier, payload)` so nothing is interpreted per rec
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +19,16 @@ from target_akeneo.category_paths import PATH_KEYS, CategoryPath, parse_category
 from target_akeneo.errors import MappingError, ValueShapeError
 from target_akeneo.structure import SELECT_TYPES, Attribute, PimStructure
 
-SOURCE_KEYS = frozenset({"field", "value", "map", "default"})
+SOURCE_KEYS = frozenset({"field", "value", "template", "map", "default"})
 VALUE_KEYS = SOURCE_KEYS | {"locales", "locale", "scope", "unit", "amount", "currency"}
 # `associations` and `quantified_associations` are parsed by `associations.py`.
 STREAM_KEYS = frozenset(
-    {"identifier", "family", "categories", "enabled", "values"}
+    {"identifier", "family", "categories", "enabled", "values", "model", "parent"}
     | {"associations", "quantified_associations"}
 )
+# A stream of product models: `{product_models: {code, family_variant, parent, values}}`.
+MODEL_STREAM_KEYS = frozenset({"code", "family_variant", "parent", "categories", "values"})
+MODEL_KEYS = frozenset({"code", "family_variant", "sub_model_code"})
 _MISSING = object()
 
 Values = dict[str, list[dict[str, Any]]]
@@ -54,6 +59,25 @@ def read_path(record: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return value
 
 
+def template_fields(template: str) -> tuple[str, ...]:
+    """The record fields (dotted paths) a template such as `{style_no}_{color}` names."""
+    return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+def fill_template(template: str, record: Mapping[str, Any]) -> str | None:
+    """The template with each `{field}` replaced by the record's value; None when one is
+    empty, so a code is never built from a missing part."""
+    parts: list[str] = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        parts.append(literal)
+        if name:
+            value = read_path(record, parse_path(name))
+            if value is None or str(value) == "":
+                return None
+            parts.append(str(value))
+    return "".join(parts)
+
+
 @dataclass(frozen=True)
 class Source:
     """A record field (a dotted path into nested objects) or a constant, optionally looked up
@@ -64,6 +88,7 @@ class Source:
     table: Mapping[Any, Any] | None = None
     default: Any = _MISSING
     path: tuple[str, ...] = ()
+    template: str | None = None
 
     def __post_init__(self) -> None:
         if self.field is not None and not self.path:
@@ -72,7 +97,9 @@ class Source:
             object.__setattr__(self, "table", {text_form(k): v for k, v in self.table.items()})
 
     def read(self, record: Mapping[str, Any]) -> Any:
-        if self.field is None:
+        if self.template is not None:
+            value = fill_template(self.template, record)
+        elif self.field is None:
             value = self.constant
         elif len(self.path) == 1:
             value = record.get(self.field)
@@ -98,7 +125,7 @@ class Source:
     def outputs(self) -> list[Any]:
         """Every value this source can produce that is known without a record."""
         found: list[Any] = []
-        if self.field is None and self.constant is not None:
+        if self.field is None and self.template is None and self.constant is not None:
             constant = self.lookup(self.constant)
             found.extend(constant if isinstance(constant, list | tuple) else [constant])
         if self.table is not None:
@@ -108,6 +135,8 @@ class Source:
         return found
 
     def describe(self) -> str:
+        if self.template is not None:
+            return f"template '{self.template}'"
         return f"field '{self.field}'" if self.field else "constant"
 
 
@@ -128,6 +157,16 @@ class ValueSpec:
 
 
 @dataclass(frozen=True)
+class ModelSpec:
+    """A stream's `model` block: rows with the same `code` are variants of one root model."""
+
+    place: str
+    code: Source
+    family_variant: Source
+    sub_model_code: Source | None
+
+
+@dataclass(frozen=True)
 class StreamMapping:
     """One stream's mapping, parsed."""
 
@@ -138,6 +177,10 @@ class StreamMapping:
     categories: Source | None
     enabled: Source | None
     values: tuple[ValueSpec, ...]
+    model: ModelSpec | None = None
+    parent: Source | None = None  # products: the code of their model
+    kind: str = "products"  # or "product_models": the identifier is then the model's code
+    family_variant: Source | None = None
     # Set when `categories` holds paths (`path_separator`, `root`): see categories.py.
     category_path: CategoryPath | None = None
 
@@ -156,9 +199,13 @@ def _parse_source(raw: Any, place: str, problems: list[str], allowed: frozenset[
         problems.append(
             f"{place}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
         )
-    has_field, has_value = "field" in raw, "value" in raw
-    if has_field == has_value:
-        problems.append(f"{place}: set exactly one of 'field' or 'value'")
+    has_field, has_value, has_template = "field" in raw, "value" in raw, "template" in raw
+    if has_field + has_value + has_template != 1:
+        problems.append(f"{place}: set exactly one of 'field', 'value' or 'template'")
+    template = raw.get("template")
+    if has_template and not isinstance(template, str):
+        problems.append(f"{place}.template: expected a text with {{field}} parts, got {template!r}")
+        template = None
     field = raw.get("field")
     if has_field and not isinstance(field, str):
         problems.append(f"{place}.field: expected a field name, got {field!r}")
@@ -172,6 +219,7 @@ def _parse_source(raw: Any, place: str, problems: list[str], allowed: frozenset[
         constant=raw.get("value"),
         table=table,
         default=raw.get("default", _MISSING),
+        template=template if has_template else None,
     )
 
 
@@ -221,8 +269,44 @@ def _parse_value(attribute: str, raw: Any, place: str, problems: list[str]) -> V
     )
 
 
+def _parse_model_stream(
+    stream: str, raw: Mapping[str, Any], origin: str, problems: list[str]
+) -> StreamMapping | None:
+    place = f"{origin}: {stream}.product_models"
+    inner = raw["product_models"]
+    if set(raw) != {"product_models"}:
+        problems.append(f"{origin}: {stream}: a product_models stream has only 'product_models'")
+    if not isinstance(inner, Mapping):
+        problems.append(f"{place}: expected an object with code, family_variant, parent, values")
+        return None
+    unknown = sorted(set(inner) - MODEL_STREAM_KEYS)
+    if unknown:
+        problems.append(
+            f"{place}: unknown key(s) {', '.join(unknown)}"
+            f" (allowed: {', '.join(sorted(MODEL_STREAM_KEYS))})"
+        )
+    if "code" not in inner:
+        problems.append(f"{place}.code: required (the record field holding the model code)")
+    as_stream = {key: inner[key] for key in ("parent", "categories", "values") if key in inner}
+    parsed = _parse_stream(
+        stream, {"identifier": inner.get("code", ""), **as_stream}, origin, problems
+    )
+    if parsed is None:
+        return None
+    family_variant = None
+    if inner.get("family_variant") is not None:
+        family_variant = _parse_source(
+            inner["family_variant"], f"{place}.family_variant", problems, SOURCE_KEYS
+        )
+    return dataclasses.replace(
+        parsed, place=place, kind="product_models", family_variant=family_variant
+    )
+
+
 def _parse_stream(stream: str, raw: Any, origin: str, problems: list[str]) -> StreamMapping | None:
     place = f"{origin}: {stream}"
+    if isinstance(raw, Mapping) and "product_models" in raw:
+        return _parse_model_stream(stream, raw, origin, problems)
     if not isinstance(raw, Mapping):
         problems.append(f"{place}: expected an object with identifier and values")
         return None
@@ -267,7 +351,37 @@ def _parse_stream(stream: str, raw: Any, origin: str, problems: list[str]) -> St
         categories=optional("categories"),
         enabled=optional("enabled"),
         values=tuple(specs),
+        model=_parse_model(raw.get("model"), f"{place}.model", problems),
+        parent=optional("parent"),
         category_path=category_path,
+    )
+
+
+def _parse_model(raw: Any, place: str, problems: list[str]) -> ModelSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        problems.append(f"{place}: expected an object with code and family_variant")
+        return None
+    unknown = sorted(set(raw) - MODEL_KEYS)
+    if unknown:
+        problems.append(
+            f"{place}: unknown key(s) {', '.join(unknown)}"
+            f" (allowed: {', '.join(sorted(MODEL_KEYS))})"
+        )
+    problems.extend(
+        f"{place}.{key}: required" for key in ("code", "family_variant") if key not in raw
+    )
+    sub = raw.get("sub_model_code")
+    return ModelSpec(
+        place=place,
+        code=_parse_source(raw.get("code", ""), f"{place}.code", problems, SOURCE_KEYS),
+        family_variant=_parse_source(
+            raw.get("family_variant", ""), f"{place}.family_variant", problems, SOURCE_KEYS
+        ),
+        sub_model_code=None
+        if sub is None
+        else _parse_source(sub, f"{place}.sub_model_code", problems, SOURCE_KEYS),
     )
 
 
@@ -369,7 +483,7 @@ def _never_matching_keys(source: Source, field_schema: Any) -> list[str]:
 
 def _sources(mapping: StreamMapping) -> list[tuple[str, Source]]:
     found = [(f"{mapping.place}.identifier", mapping.identifier)]
-    for key in ("family", "categories", "enabled"):
+    for key in ("family", "categories", "enabled", "parent", "family_variant"):
         source = getattr(mapping, key)
         if source is not None:
             found.append((f"{mapping.place}.{key}", source))
@@ -378,6 +492,12 @@ def _sources(mapping: StreamMapping) -> list[tuple[str, Source]]:
         found.append((place, spec.source))
         if spec.unit is not None:
             found.append((f"{place}.unit", spec.unit))
+    model = mapping.model
+    if model is not None:
+        found += [(f"{model.place}.code", model.code)]
+        found += [(f"{model.place}.family_variant", model.family_variant)]
+        if model.sub_model_code is not None:
+            found.append((f"{model.place}.sub_model_code", model.sub_model_code))
     return found
 
 
@@ -386,6 +506,12 @@ def check_against_schema(mapping: StreamMapping, schema: Mapping[str, Any]) -> l
     source fields the records cannot have, and `map` keys no value can match."""
     problems: list[str] = []
     for place, source in _sources(mapping):
+        if source.template is not None:
+            for name in template_fields(source.template):
+                _, problem = _resolve(schema, parse_path(name))
+                if problem is not None:
+                    problems.append(f"{place}.template: {problem}")
+            continue
         if source.field is None:
             continue
         field_schema, problem = _resolve(schema, source.path)
@@ -655,6 +781,8 @@ def compile_mapping(mapping: StreamMapping, pim: PimStructure) -> CompiledMappin
             ("family", mapping.family),
             ("enabled", mapping.enabled),
             ("categories", mapping.categories),
+            ("parent", mapping.parent),
+            ("family_variant", mapping.family_variant),
         )
         if source is not None
     )

@@ -14,6 +14,8 @@ from typing import IO, Any
 from target_akeneo.client import ClientCounters
 
 OUTCOMES = ("received", "created", "updated", "unchanged", "rejected", "planned")
+# Product models are counted apart from products (they are not received lines).
+MODEL_OUTCOMES = ("created", "updated", "unchanged", "rejected", "planned")
 # Media values are counted apart from products: a product can land while its image fails.
 MEDIA_OUTCOMES = ("media_uploaded", "media_unchanged", "media_failed")
 ASSOCIATION_OUTCOMES = ("associations_sent", "associations_unchanged", "associations_failed")
@@ -43,11 +45,16 @@ class RunReport:
         self._started = clock()
         self._lock = threading.Lock()
         self.streams: dict[str, dict[str, int]] = {}
+        self.models: dict[str, int] = {}
 
     def add(self, stream: str, outcome: str, count: int = 1) -> None:
         with self._lock:
             counts = self.streams.setdefault(stream, dict.fromkeys(OUTCOMES + RETRY_COUNTS, 0))
             counts[outcome] = counts.get(outcome, 0) + count
+
+    def add_model(self, outcome: str, count: int = 1) -> None:
+        with self._lock:
+            self.models[outcome] = self.models.get(outcome, 0) + count
 
     def total(self, outcome: str) -> int:
         with self._lock:
@@ -75,6 +82,12 @@ class RunReport:
             dry_run=dry_run,
             streams={name: dict(counts) for name, counts in self.streams.items()},
         )
+        if self.models:
+            report["models"] = {
+                outcome: self.models.get(outcome, 0)
+                for outcome in MODEL_OUTCOMES
+                if dry_run or outcome != "planned"
+            }
         return report
 
 
@@ -85,7 +98,15 @@ def summary_line(report: Mapping[str, Any]) -> str:
         f" rejected={report['rejected']} retried={report['retried']}"
         f" still_rejected={report['still_rejected']} requests={report['requests']}"
         f" retries={report['retries']} duration={report['duration_seconds']:.1f}s"
+        + _models_part(report)
     )
+
+
+def _models_part(report: Mapping[str, Any]) -> str:
+    models = report.get("models")
+    if not models:
+        return ""
+    return " models: " + " ".join(f"{outcome}={count}" for outcome, count in models.items())
 
 
 def write_report(path: Path, report: Mapping[str, Any]) -> None:

@@ -15,6 +15,7 @@ from target_akeneo.cache import ConfirmedPayloads, SentHashCache
 from target_akeneo.categories import CategoryCheck
 from target_akeneo.category_paths import CategoryPaths
 from target_akeneo.client import AkeneoClient, RetryPolicy
+from target_akeneo.dispatch import Dispatcher
 from target_akeneo.errors import MappingError, RejectedProductsError, TargetAkeneoError
 from target_akeneo.fetch import Fetcher, SourcePolicy
 from target_akeneo.mapping import (
@@ -28,6 +29,7 @@ from target_akeneo.mapping import (
 )
 from target_akeneo.media import MEDIA_TYPES, MediaStore, MediaUploader
 from target_akeneo.missing import MissingProducts, ProductsSeen
+from target_akeneo.models import FamilyVariant, ModelBuilder, ModelStage, load_family_variants
 from target_akeneo.rejected import RejectedStore
 from target_akeneo.report import JsonLinesWriter, RunFileWriter, RunReport
 from target_akeneo.sdk_compat import ConfigValidatedOnParse, SettleBeforeState
@@ -127,6 +129,11 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         categories = CategoryCheck.at_start(client, streams)
     except MappingError as exc:  # reported with the structure's problems, all at once
         problems.extend(exc.messages)
+    variants: dict[str, dict[str, FamilyVariant]] = {}
+    try:
+        variants = load_family_variants(client, streams)
+    except MappingError as exc:
+        problems.extend(exc.messages)
     if problems:
         raise MappingError(*problems)
     mappings = {name: compile_mapping(m, structure) for name, m in streams.items()}
@@ -161,6 +168,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         ", ".join(sorted(mappings)),
     )
     report, dead_letters = RunReport(), RunFileWriter(settings.dead_letter_path, started)
+    dry_run_writer = JsonLinesWriter(settings.dry_run_path)
     confirmed = ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged)
     associations = None
     if links and not settings.dry_run:
@@ -177,7 +185,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         confirmed=confirmed,
         report=report,
         dead_letters=dead_letters,
-        dry_run_writer=JsonLinesWriter(settings.dry_run_path),
+        dry_run_writer=dry_run_writer,
         options=UpsertOptions(
             by_uuid=by_uuid,
             create_missing_options=settings.create_missing_options,
@@ -196,6 +204,28 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         category_paths=category_paths,
         missing=_missing(settings, client, confirmed, report),
     )
+    model_specs = {name: m.model for name, m in streams.items() if m.model is not None}
+    if model_specs or any(m.kind == "product_models" or m.parent for m in streams.values()):
+        models_file = None
+        if cache_file is not None:
+            # The same state store, its own scope: the hash of each model's payload by code.
+            models_file = SentHashCache(settings.cache_path, settings.base_url, "product-models")
+        confirmed_models = ConfirmedPayloads(models_file, skip_unchanged=settings.skip_unchanged)
+
+        def stage(dispatcher: Dispatcher) -> ModelStage:
+            return ModelStage(
+                ModelBuilder(model_specs, variants),
+                dispatcher=dispatcher,
+                client=client,
+                confirmed=confirmed_models,
+                report=report,
+                dead_letters=dead_letters,
+                dry_run_writer=dry_run_writer if settings.dry_run else None,
+                send_products=upserter.send_rows,
+                reject=upserter.refuse_row,
+            )
+
+        upserter.stage_models(stage)
     return mappings, upserter
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,7 @@ from target_akeneo.errors import PimUnavailableError, TargetAkeneoError
 from target_akeneo.mapping import CompiledMapping
 from target_akeneo.media import MediaUploader, MediaValue, split_media
 from target_akeneo.missing import MissingProducts
+from target_akeneo.models import MODELS, ModelStage, Row
 from target_akeneo.option_codes import OptionCodes
 from target_akeneo.rejected import RejectedStore
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter, summary_line, write_report
@@ -145,6 +146,13 @@ class Upserter:
         self._held: dict[str, tuple[CompiledMapping, Batch]] = {}
         self._categories = categories
         self._option_codes = OptionCodes(structure)
+        # Streams with a `model` block: their rows wait for settle (see models.py).
+        self._models: ModelStage | None = None
+        self._mappings: dict[str, CompiledMapping] = {}
+
+    def stage_models(self, make: Callable[[Dispatcher], ModelStage]) -> None:
+        """Attach the model stage (it sends through this upserter's dispatcher)."""
+        self._models = make(self._dispatcher)
 
     # -- from the sinks (main thread) ---------------------------------------------------
 
@@ -188,6 +196,9 @@ class Upserter:
         """`retry`: the batch holds pending products from the state store, counted in
         `received` and `retried` (and `still_rejected` if rejected again)."""
         stream, report = mapping.stream, self._report
+        if mapping.mapping.kind == "product_models" and self._models is not None:
+            self._submit_models(mapping, batch)
+            return
         report.add(stream, "received", batch.received)
         if retry:
             report.add(stream, "retried", batch.received)
@@ -214,7 +225,9 @@ class Upserter:
             )
         if batch.unmappable and self._rejected is not None:
             self._rejected.flush()
-        if batch.products:
+        if batch.products and self._models is not None and self._models.builder.handles(stream):
+            self._hold_for_models(mapping, batch)
+        elif batch.products:
             self._send(mapping, batch)
         if self._unavailable:
             self.settle()
@@ -240,6 +253,8 @@ class Upserter:
             self._dispatcher.wait_for(item.identifier for item in items)
         todo = self._changed(stream, items)
         self._follow_unchanged(items, todo)
+        if self._models is not None and not options.dry_run:
+            todo = self._models.parents_ready(todo)
         if not todo:
             return
         if options.dry_run:
@@ -252,6 +267,66 @@ class Upserter:
         if options.by_uuid:
             self._assign_uuids(todo)
         self._dispatcher.send(PRODUCTS, todo)
+
+    def _submit_models(self, mapping: CompiledMapping, batch: Batch) -> None:
+        """A `product_models:` stream: its lines are models, counted apart from products."""
+        assert self._models is not None
+        for entry in batch.unmappable:
+            self._report.add_model("rejected")
+            self._dead_letters.write(
+                dead_letter(
+                    mapping.stream,
+                    entry.identifier,
+                    "mapping_error",
+                    status_code=None,
+                    message=entry.message,
+                    errors=None,
+                    record=entry.record,
+                    payload=None,
+                )
+            )
+        if batch.products:
+            self._models.submit_stream(mapping.stream, batch.products)
+
+    def _hold_for_models(self, mapping: CompiledMapping, batch: Batch) -> None:
+        self._mappings[mapping.stream] = mapping
+        options = self._options
+        if options.create_missing_options and not options.dry_run:
+            # Before the models go out: their values (a colour axis) may need new options.
+            self._create_missing_options(
+                mapping,
+                [Pending(mapping.stream, k, p, r, "", b"") for k, (p, r) in batch.products.items()],
+            )
+        assert self._models is not None
+        replaced = self._models.builder.collect(mapping.stream, batch.products)
+        if replaced:
+            self._report.add(mapping.stream, "unchanged", replaced)
+            self._report.add(mapping.stream, "superseded", replaced)
+
+    def send_rows(self, stream: str, rows: list[Row]) -> None:
+        """Send rows of a model stream once their parents are confirmed (the model stage)."""
+        batch = Batch()
+        for row in rows:
+            batch.products[row.identifier] = (row.payload, row.record)
+        self._send(self._mappings[stream], batch)
+
+    def refuse_row(self, row: Row, reason: str, body: Mapping[str, Any]) -> None:
+        """Dead-letter a row of a model stream that is not sent (conflict, model rejected)."""
+        self._report.add(row.stream, "rejected")
+        errors = body.get("errors")
+        status = body.get("status_code")
+        self._dead_letters.write(
+            dead_letter(
+                row.stream,
+                row.identifier,
+                reason,
+                status_code=status if isinstance(status, int) else None,
+                message=str(body.get("message") or ""),
+                errors=errors if isinstance(errors, list) else None,
+                record=row.record,
+                payload=row.payload,
+            )
+        )
 
     def _changed(self, stream: str, items: list[Pending]) -> list[Pending]:
         known = self._confirmed.known([item.identifier for item in items])
@@ -390,6 +465,8 @@ class Upserter:
 
     def send_chunk(self, lane: str, chunk: Sequence[Pending]) -> list[Outcome]:
         """Send one ≤100-line request (worker thread); the client retries what is transient."""
+        if lane == MODELS and self._models is not None:
+            return self._models.send_chunk(chunk)
         results = self._client.upsert_products(
             [item.line for item in chunk], by_uuid=self._options.by_uuid
         )
@@ -397,10 +474,20 @@ class Upserter:
 
     def account(self, lane: str, outcomes: Sequence[Outcome]) -> None:
         """Tally one chunk's outcomes (main thread, in submission order)."""
+        if lane == MODELS and self._models is not None:
+            self._unavailable.extend(self._models.account(outcomes))
+            return
         counts: dict[tuple[str, str], int] = {}
         confirmed: dict[str, list[str]] = {}
         for outcome in outcomes:
             item = outcome.item
+            models = self._models
+            if (
+                outcome.reason == "rejected_by_pim"
+                and models
+                and models.held_for_conversion(outcome)
+            ):
+                continue
             if self._options.by_uuid:
                 self._uuids.answered(item.identifier, outcome.status_code)
             key = (item.stream, item.identifier)
@@ -475,6 +562,14 @@ class Upserter:
             mapping, held = self._held.pop(stream)
             self._check_categories(mapping, held)
             self._submit(mapping, held, retry=True)
+        if self._models is not None:
+            if self._unavailable:
+                self._models.abandon("the PIM is unavailable")
+            elif self._models.builder.pending():
+                self._models.flush()
+            self._dispatcher.settle()
+            while self._models.convert():
+                self._dispatcher.settle()
         self._dispatcher.settle()
         if self._media is not None:
             self._media.settle()
@@ -518,6 +613,8 @@ class Upserter:
         return report
 
     def _close_files(self) -> None:
+        if self._models is not None:
+            self._models.close()
         self._dead_letters.close()
         self._dry_run_writer.close()
         self._confirmed.close()

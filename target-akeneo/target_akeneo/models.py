@@ -1,0 +1,697 @@
+"""Product models from flat rows: a stream's `model` block turns variant rows (one per SKU,
+with a style code and the axis values) into root models, sub-models and variant products.
+
+Each mapped value goes to the level where the family variant puts its attribute. Rows are
+held until the next settle (a STATE or the end), because a model's values are known only
+once all its rows are read; what was built is kept for the run, so rows of one model that
+arrive after a STATE are still checked against it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from target_akeneo.cache import ConfirmedPayloads
+from target_akeneo.client import MAX_LINES, AkeneoClient
+from target_akeneo.dispatch import Dispatcher, Outcome, Pending
+from target_akeneo.errors import MappingError
+from target_akeneo.mapping import ModelSpec, Source, StreamMapping
+from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter
+
+_encode = msgspec.json.Encoder(order="sorted").encode
+MODELS = "models"  # the dispatcher lane of product model lines
+PRODUCTS = "products"  # the lane of product lines (upsert.py's)
+# The sandbox's and Akeneo's message for a stored value of another level on a product put
+# under a model: such values are erased first (see `Conversions`).
+OUTSIDE_SET = "to this entity as it is not in the attribute set"
+
+
+@dataclass(frozen=True)
+class FamilyVariant:
+    """A family variant as the PIM gives it: its axes and the level of each attribute."""
+
+    code: str
+    family: str
+    axes: tuple[tuple[str, ...], ...]  # per level, 1-based: axes[0] is level 1
+    level_of: Mapping[str, int]  # attribute -> 0 (root), 1 or 2; family attributes only
+
+    @property
+    def levels(self) -> int:
+        return len(self.axes)
+
+    @classmethod
+    def from_api(
+        cls, family: str, family_attributes: Iterable[str], item: Mapping[str, Any]
+    ) -> FamilyVariant:
+        level_of = dict.fromkeys(family_attributes, 0)
+        sets = sorted(item.get("variant_attribute_sets") or (), key=lambda s: int(s["level"]))
+        axes = []
+        for entry in sets:
+            level = int(entry["level"])
+            axes.append(tuple(str(code) for code in entry.get("axes") or ()))
+            for code in (*(entry.get("attributes") or ()), *(entry.get("axes") or ())):
+                level_of[str(code)] = level
+        return cls(str(item["code"]), family, tuple(axes), level_of)
+
+
+def _codes(source: Source) -> list[str]:
+    return [str(code) for code in source.outputs()]
+
+
+def load_family_variants(
+    client: AkeneoClient, streams: Mapping[str, StreamMapping]
+) -> dict[str, dict[str, FamilyVariant]]:
+    """Read the family variants the `model` blocks name and check the mappings against them.
+
+    Returns stream -> family variant code -> FamilyVariant; raises `MappingError` with one
+    line per problem, before anything is sent.
+    """
+    problems: list[str] = []
+    found: dict[str, dict[str, FamilyVariant]] = {}
+    family_attributes: dict[str, list[str]] = {}
+    for name, mapping in streams.items():
+        spec = mapping.model
+        if spec is None:
+            continue
+        families = _codes(mapping.family) if mapping.family is not None else []
+        variants = _codes(spec.family_variant)
+        if len(families) != 1 or mapping.family is None or mapping.family.field is not None:
+            problems.append(
+                f"{mapping.place}.family: a stream with a model block needs one constant family"
+                " (family: {value: ...}), the family of its family variant"
+            )
+            continue
+        if not variants or (
+            spec.family_variant.field is not None and spec.family_variant.table is None
+        ):
+            problems.append(
+                f"{spec.place}.family_variant: give the family variant as a value or a map,"
+                " so that it can be checked before sending"
+            )
+            continue
+        family = families[0]
+        if family not in family_attributes:
+            family_attributes[family] = [
+                str(code)
+                for item in client.families([family])
+                for code in item.get("attributes") or ()
+            ]
+        mapped = {spec.attribute for spec in mapping.values}
+        for code in variants:
+            item = client.family_variant(family, code)
+            if item is None:
+                problems.append(
+                    f"{spec.place}.family_variant: family variant '{code}' does not exist"
+                    f" in family '{family}'"
+                )
+                continue
+            variant = FamilyVariant.from_api(family, family_attributes[family], item)
+            found.setdefault(name, {})[code] = variant
+            for level, axes in enumerate(variant.axes, start=1):
+                problems.extend(
+                    f"{mapping.place}.values: axis '{axis}' of level {level} of family variant"
+                    f" '{code}' is not mapped"
+                    for axis in axes
+                    if axis not in mapped
+                )
+            problems.extend(
+                f"{mapping.place}.values.{attribute}: attribute '{attribute}' is not in family"
+                f" '{family}', so family variant '{code}' gives it no level"
+                for attribute in sorted(mapped)
+                if attribute not in variant.level_of
+            )
+    if problems:
+        raise MappingError(*problems)
+    return found
+
+
+# -- building ----------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One mapped record of a model stream."""
+
+    stream: str
+    identifier: str
+    payload: dict[str, Any]
+    record: Mapping[str, Any]
+    # The values as mapped, before they were split between the levels.
+    all_values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelLine:
+    """A root or sub-model to send, and the products waiting for it."""
+
+    code: str
+    payload: dict[str, Any]
+    stream: str
+    parent: str | None = None
+    children: list[Row] = field(default_factory=list)
+
+
+@dataclass
+class Refusal:
+    """A row dead-lettered before sending."""
+
+    row: Row
+    reason: str
+    message: str
+
+
+@dataclass
+class Plan:
+    """What one settle sends: roots, then sub-models, then products (by stream)."""
+
+    roots: list[ModelLine] = field(default_factory=list)
+    subs: list[ModelLine] = field(default_factory=list)
+    simple: list[Row] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+
+
+def _text(entries: Any) -> bytes:
+    """The canonical form two values compare by (keys sorted)."""
+    return _encode(entries)
+
+
+def _shown(entries: Any) -> str:
+    """A value as the user reads it in a conflict message: the data, not the envelope."""
+    data = [entry.get("data") for entry in entries] if isinstance(entries, list) else entries
+    return _text(data[0] if isinstance(data, list) and len(data) == 1 else data).decode()
+
+
+class _Level:
+    """The values one model holds, merged from its rows; disagreements are kept per attribute."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.texts: dict[str, bytes] = {}
+        self.first: dict[str, str] = {}  # attribute -> identifier of the row that set it
+
+    def conflicts(self, row: Row, values: Mapping[str, Any]) -> list[str]:
+        found = []
+        for attribute, entries in values.items():
+            known = self.values.get(attribute)
+            if known is not None and self.texts[attribute] != _text(entries):
+                found.append(
+                    f"attribute '{attribute}': {_shown(known)} ({self.first[attribute]})"
+                    f" vs {_shown(entries)} ({row.identifier})"
+                )
+        return found
+
+    def merge(self, row: Row, values: Mapping[str, Any]) -> None:
+        for attribute, entries in values.items():
+            if attribute not in self.values:
+                self.values[attribute] = entries
+                self.texts[attribute] = _text(entries)
+                self.first[attribute] = row.identifier
+
+
+class ModelBuilder:
+    """Holds the rows of model streams until settle, then plans what goes out."""
+
+    def __init__(
+        self, specs: Mapping[str, ModelSpec], variants: Mapping[str, Mapping[str, FamilyVariant]]
+    ) -> None:
+        self._specs = specs
+        self._variants = variants
+        self._rows: dict[str, Row] = {}
+        # Kept for the run: values given to each model, and the axis values of its variants.
+        self._levels: dict[str, _Level] = {}
+        self._variant_of: dict[str, str] = {}  # model code -> family variant code
+        self._axes: dict[tuple[str, tuple[bytes, ...]], str] = {}
+
+    def handles(self, stream: str) -> bool:
+        return stream in self._specs
+
+    def collect(
+        self, stream: str, products: Mapping[str, tuple[dict[str, Any], Mapping[str, Any]]]
+    ) -> int:
+        """Hold a batch's rows; returns how many replaced a row held from an earlier batch."""
+        replaced = 0
+        for identifier, (payload, record) in products.items():
+            if identifier in self._rows:
+                replaced += 1
+            self._rows[identifier] = Row(stream, identifier, payload, record)
+        return replaced
+
+    def pending(self) -> bool:
+        return bool(self._rows)
+
+    def take(self) -> list[Row]:
+        """The held rows, no longer held (the run stops without sending them)."""
+        rows, self._rows = list(self._rows.values()), {}
+        return rows
+
+    def plan(self) -> Plan:
+        rows, self._rows = list(self._rows.values()), {}
+        plan = Plan()
+        roots: dict[str, ModelLine] = {}
+        subs: dict[str, ModelLine] = {}
+        placed: list[tuple[Row, str]] = []  # a row and its parent model
+        # First pass: where each row goes, and the values of each model it gives.
+        shaped: list[tuple[Row, str, FamilyVariant, str | None, list[dict[str, Any]]]] = []
+        for row in rows:
+            spec = self._specs[row.stream]
+            code = spec.code.read(row.record)
+            if code is None or str(code).strip() == "":
+                row.payload["parent"] = None  # stops being a variant, if it was one
+                plan.simple.append(row)
+                continue
+            code = str(code)
+            row.all_values = dict(row.payload.get("values") or {})
+            refusal = self._shape(row, spec, code, shaped)
+            if refusal is not None:
+                plan.refused.append(refusal)
+        # Second pass: model values must agree (conflicts refuse every row of the model).
+        bad_roots: dict[str, list[str]] = {}
+        bad_subs: dict[str, list[str]] = {}
+        for row, code, variant, sub_code, split in shaped:
+            level = self._levels.setdefault(code, _Level())
+            known = self._variant_of.setdefault(code, variant.code)
+            problems = (
+                []
+                if known == variant.code
+                else [f"family_variant: '{known}' vs '{variant.code}' ({row.identifier})"]
+            )
+            problems += level.conflicts(row, split[0])
+            if problems:
+                bad_roots.setdefault(code, []).extend(problems)
+            else:
+                level.merge(row, split[0])
+            if sub_code is not None:
+                sub_level = self._levels.setdefault(sub_code, _Level())
+                sub_problems = sub_level.conflicts(row, split[1])
+                if sub_problems:
+                    bad_subs.setdefault(sub_code, []).extend(sub_problems)
+                else:
+                    sub_level.merge(row, split[1])
+        for row, code, variant, sub_code, split in shaped:
+            problems = bad_roots.get(code) or (bad_subs.get(sub_code, []) if sub_code else [])
+            if problems:
+                model = code if code in bad_roots else sub_code
+                plan.refused.append(
+                    Refusal(
+                        row,
+                        "model_conflict",
+                        f"rows of model '{model}' disagree on " + "; ".join(problems),
+                    )
+                )
+                continue
+            axes = tuple(
+                _text(split[level].get(axis))
+                for level, level_axes in enumerate(variant.axes, start=1)
+                for axis in level_axes
+            )
+            owner = self._axes.setdefault((code, axes), row.identifier)
+            if owner != row.identifier:
+                plan.refused.append(
+                    Refusal(
+                        row,
+                        "duplicate_axes",
+                        f"product '{owner}' of model '{code}' already has these axis values"
+                        f" ({', '.join(a for lv in variant.axes for a in lv)})",
+                    )
+                )
+                continue
+            root = roots.get(code)
+            if root is None:
+                root = roots[code] = ModelLine(code, {}, row.stream)
+            parent = code
+            if sub_code is not None:
+                sub = subs.get(sub_code)
+                if sub is None:
+                    sub = subs[sub_code] = ModelLine(sub_code, {}, row.stream, parent=code)
+                parent = sub_code
+            placed.append((row, parent))
+            row.payload["parent"] = parent
+            values = split[variant.levels]
+            if values:
+                row.payload["values"] = values
+            else:
+                row.payload.pop("values", None)
+        for line in roots.values():
+            line.payload = _model_payload(
+                line.code, self._variant_of[line.code], None, self._levels[line.code].values
+            )
+        for line in subs.values():
+            assert line.parent is not None
+            line.payload = _model_payload(
+                line.code,
+                self._variant_of[line.parent],
+                line.parent,
+                self._levels[line.code].values,
+            )
+        for row, parent in placed:
+            (subs.get(parent) or roots[parent]).children.append(row)
+        plan.roots = list(roots.values())
+        plan.subs = list(subs.values())
+        return plan
+
+    def _shape(
+        self,
+        row: Row,
+        spec: ModelSpec,
+        code: str,
+        shaped: list[tuple[Row, str, FamilyVariant, str | None, list[dict[str, Any]]]],
+    ) -> Refusal | None:
+        variant_code = spec.family_variant.read(row.record)
+        variant = self._variants.get(row.stream, {}).get(str(variant_code))
+        if variant is None:
+            return Refusal(
+                row,
+                "mapping_error",
+                f"model.family_variant: unknown family variant {variant_code!r}",
+            )
+        split: list[dict[str, Any]] = [{} for _ in range(variant.levels + 1)]
+        for attribute, entries in (row.payload.get("values") or {}).items():
+            split[variant.level_of.get(attribute, variant.levels)][attribute] = entries
+        missing = [
+            axis
+            for level, axes in enumerate(variant.axes, start=1)
+            for axis in axes
+            if axis not in split[level]
+        ]
+        if missing:
+            return Refusal(
+                row,
+                "missing_axis",
+                f"no value for axis {', '.join(missing)} of family variant '{variant.code}'",
+            )
+        sub_code: str | None = None
+        if variant.levels == 2:
+            if spec.sub_model_code is not None:
+                raw = spec.sub_model_code.read(row.record)
+                sub_code = None if raw is None or str(raw) == "" else str(raw)
+            else:
+                sub_code = "_".join(
+                    [code, *(str(split[1][axis][0]["data"]) for axis in variant.axes[0])]
+                )
+            if sub_code is None and spec.sub_model_code is not None:
+                return Refusal(
+                    row,
+                    "mapping_error",
+                    f"model.sub_model_code ({spec.sub_model_code.describe()}) is empty",
+                )
+        shaped.append((row, code, variant, sub_code, split))
+        return None
+
+
+def _model_payload(
+    code: str, variant: str, parent: str | None, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {"code": code, "family_variant": variant}
+    if parent is not None:
+        payload["parent"] = parent
+    if values:
+        payload["values"] = dict(values)
+    return payload
+
+
+def erase_line(
+    key: Mapping[str, Any], given: Mapping[str, Any], attributes: Sequence[str]
+) -> bytes:
+    """A product line (`key`: identifier or uuid) that erases `attributes`, with the
+    locale/scope entries this mapping gives them (else one plain entry), so that the
+    product can be moved under a model."""
+    values = {
+        attribute: [
+            {"locale": entry.get("locale"), "scope": entry.get("scope"), "data": None}
+            for entry in given.get(attribute) or [{}]
+        ]
+        for attribute in attributes
+    }
+    return _encode({**key, "values": values})
+
+
+def outside_attributes(body: Mapping[str, Any]) -> list[str]:
+    """Attributes a rejected variant line holds from before, named in the PIM's errors."""
+    found = []
+    for error in body.get("errors") or ():
+        message = str(error.get("message", "")) if isinstance(error, Mapping) else ""
+        if OUTSIDE_SET in message and '"' in message:
+            found.append(message.split('"')[1])
+    return found
+
+
+# -- sending -----------------------------------------------------------------------------
+
+
+class ModelStage:
+    """Sends a plan: roots, then sub-models, then the products whose parent the PIM
+    confirmed (each phase waits for the one before); a rejected model dead-letters its
+    children with its message. Model hashes make unchanged models cost no request."""
+
+    def __init__(
+        self,
+        builder: ModelBuilder,
+        *,
+        dispatcher: Dispatcher,
+        client: AkeneoClient,
+        confirmed: ConfirmedPayloads,
+        report: RunReport,
+        dead_letters: JsonLinesWriter,
+        dry_run_writer: JsonLinesWriter | None,
+        send_products: Callable[[str, list[Row]], None],
+        reject: Callable[[Row, str, Mapping[str, Any]], None],
+    ) -> None:
+        self.builder = builder
+        self._dispatcher = dispatcher
+        self._client = client
+        self._confirmed = confirmed
+        self._report = report
+        self._dead_letters = dead_letters
+        self._dry_run_writer = dry_run_writer
+        self._send_products = send_products
+        self._reject = reject
+        self._failed: dict[str, Mapping[str, Any]] = {}
+        # Records of models read from their own stream, for their dead letters.
+        self._records: dict[str, Any] = {}
+        self._all_values: dict[str, dict[str, Any]] = {}
+        self._conversions: list[Outcome] = []
+        self._converted: set[str] = set()
+
+    def flush(self) -> None:
+        plan = self.builder.plan()
+        for refusal in plan.refused:
+            self._reject(refusal.row, refusal.reason, {"message": refusal.message})
+        self._by_stream(plan.simple)
+        for phase in (plan.roots, plan.subs):
+            todo = []
+            for line in phase:
+                failed = self._failed.get(line.parent) if line.parent else None
+                if failed is not None:
+                    self._failed[line.code] = failed
+                    self._report.add_model("rejected")
+                else:
+                    todo.append(line)
+            self._send(todo)
+        ready: list[Row] = []
+        for line in (*plan.roots, *plan.subs):
+            failed = self._failed.get(line.code)
+            for row in line.children:
+                if failed is None:
+                    self._all_values[row.identifier] = row.all_values
+                    ready.append(row)
+                else:
+                    message = _parent_message(line.code, failed)
+                    self._reject(row, "model_rejected", {**failed, "message": message})
+        self._by_stream(ready)
+
+    def abandon(self, why: str) -> None:
+        """Dead-letter the held rows: the PIM is gone, so the run stops without them."""
+        for row in self.builder.take():
+            self._reject(row, "retries_exhausted", {"message": f"not sent: {why}"})
+
+    def _by_stream(self, rows: Iterable[Row]) -> None:
+        streams: dict[str, list[Row]] = {}
+        for row in rows:
+            streams.setdefault(row.stream, []).append(row)
+        for stream, group in streams.items():
+            self._send_products(stream, group)
+
+    def _send(self, lines: Sequence[ModelLine]) -> None:
+        if self._queue(lines):
+            # Children are sent only once the PIM answered for their parents.
+            self._dispatcher.settle()
+
+    def _queue(self, lines: Sequence[ModelLine]) -> bool:
+        if not lines:
+            return False
+        items = []
+        for line in lines:
+            encoded = _encode(line.payload)
+            items.append(
+                Pending(line.stream, line.code, line.payload, {}, _digest(encoded), encoded)
+            )
+        known = self._confirmed.known([item.identifier for item in items])
+        todo = [item for item in items if known.get(item.identifier) != item.digest]
+        if len(todo) < len(items):
+            self._report.add_model("unchanged", len(items) - len(todo))
+        if self._dry_run_writer is not None:
+            for item in todo:
+                self._dry_run_writer.write({"stream": item.stream, "product_model": item.payload})
+            self._report.add_model("planned", len(todo))
+            return False
+        self._dispatcher.send(MODELS, todo)
+        return bool(todo)
+
+    def send_chunk(self, chunk: Sequence[Pending]) -> list[Outcome]:
+        results = self._client.upsert_product_models([item.line for item in chunk])
+        outcomes = []
+        for item, result in zip(chunk, results, strict=True):
+            reason = (
+                None
+                if result.ok
+                else ("retries_exhausted" if result.exhausted else "rejected_by_pim")
+            )
+            outcomes.append(Outcome(item, result.status_code, result.body, reason))
+        return outcomes
+
+    def account(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Tally model outcomes; returns those whose retries ran out (the PIM is gone)."""
+        gone = []
+        for outcome in outcomes:
+            item = outcome.item
+            if outcome.reason is None:
+                self._confirmed.confirm(item.identifier, item.digest)
+                self._report.add_model("created" if outcome.status_code == 201 else "updated")
+            else:
+                self._failed[item.identifier] = {**outcome.body, "status_code": outcome.status_code}
+                self._report.add_model("rejected")
+                if item.identifier in self._records:  # a line of a `product_models:` stream
+                    self._dead_letter(
+                        item.stream,
+                        item.identifier,
+                        outcome.reason or "rejected_by_pim",
+                        self._failed[item.identifier],
+                        item.payload,
+                    )
+                if outcome.reason == "retries_exhausted":
+                    gone.append(outcome)
+        return gone
+
+    # -- models from their own stream (`product_models:` mappings) ------------------------
+
+    def submit_stream(self, stream: str, batch: Mapping[str, tuple[dict[str, Any], Any]]) -> None:
+        """Queue a batch of models; a sub-model waits until the PIM answered for its root."""
+        lines = []
+        for code, (payload, record) in batch.items():
+            body = {key: value for key, value in payload.items() if key != "identifier"}
+            lines.append(ModelLine(code, {"code": code, **body}, stream, body.get("parent")))
+            self._records[code] = record
+        self._dispatcher.wait_for(
+            [line.code for line in lines] + [line.parent for line in lines if line.parent]
+        )
+        todo = []
+        for line in lines:
+            failed = self._failed.get(line.parent) if line.parent else None
+            if failed is None:
+                todo.append(line)
+                continue
+            self._failed[line.code] = failed
+            self._report.add_model("rejected")
+            self._dead_letter(
+                stream,
+                line.code,
+                "model_rejected",
+                {**failed, "message": _parent_message(line.parent, failed)},
+                line.payload,
+            )
+        self._queue(todo)
+
+    def parents_ready(self, items: Sequence[Pending]) -> list[Pending]:
+        """Products with a `parent`: wait for the PIM's answer on their models; those whose
+        model was rejected are dead-lettered with the model's message."""
+        parents = {item.payload["parent"] for item in items if item.payload.get("parent")}
+        if not parents:
+            return list(items)
+        self._dispatcher.wait_for(parents)
+        ready = []
+        for item in items:
+            parent = item.payload.get("parent")
+            failed = self._failed.get(parent) if parent else None
+            if failed is None:
+                ready.append(item)
+            else:
+                row = Row(item.stream, item.identifier, item.payload, item.record)
+                self._reject(
+                    row, "model_rejected", {**failed, "message": _parent_message(parent, failed)}
+                )
+        return ready
+
+    def _dead_letter(
+        self,
+        stream: str,
+        code: str,
+        reason: str,
+        body: Mapping[str, Any],
+        payload: Mapping[str, Any],
+    ) -> None:
+        errors = body.get("errors")
+        status = body.get("status_code")
+        self._dead_letters.write(
+            dead_letter(
+                stream,
+                code,
+                reason,
+                status_code=status if isinstance(status, int) else None,
+                message=str(body.get("message") or ""),
+                errors=errors if isinstance(errors, list) else None,
+                record=self._records.get(code),
+                payload=payload,
+            )
+        )
+
+    # A simple product becoming a variant: Akeneo refuses the move while the product holds
+    # values of the parent's levels, so those are erased first, then the move is resent.
+
+    def held_for_conversion(self, outcome: Outcome) -> bool:
+        item = outcome.item
+        if not item.payload.get("parent") or item.identifier in self._converted:
+            return False
+        if item.identifier not in self._all_values or not outside_attributes(outcome.body):
+            return False
+        self._conversions.append(outcome)
+        self._converted.add(item.identifier)
+        return True
+
+    def convert(self) -> bool:
+        """Erase the held products' other-level values, then resend them; False if none."""
+        held, self._conversions = self._conversions, []
+        all_values = self._all_values
+        # Every product line sent so far is answered: what a conversion needs is in `held`.
+        self._all_values = {}
+        if not held:
+            return False
+        for start in range(0, len(held), MAX_LINES):
+            chunk = held[start : start + MAX_LINES]
+            lines = []
+            for outcome in chunk:
+                sent = json.loads(outcome.item.line)
+                key = {name: sent[name] for name in ("identifier", "uuid") if name in sent}
+                attributes = outside_attributes(outcome.body)
+                lines.append(erase_line(key, all_values[outcome.item.identifier], attributes))
+            self._client.upsert_products(
+                lines, by_uuid=not any("identifier" in json.loads(x) for x in lines)
+            )
+        self._dispatcher.send(PRODUCTS, [outcome.item for outcome in held])
+        return True
+
+    def close(self) -> None:
+        self._confirmed.close()
+
+
+def _parent_message(parent: str | None, failed: Mapping[str, Any]) -> str:
+    return f"model '{parent}' rejected: {failed.get('message') or ''}"
+
+
+def _digest(line: bytes) -> str:
+    return hashlib.blake2b(line, digest_size=16).hexdigest()
