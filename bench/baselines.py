@@ -8,6 +8,9 @@
   concurrency. Credentials come from the environment (BENCH_CLIENT_ID, BENCH_SECRET,
   BENCH_USERNAME, BENCH_PASSWORD) so that they never appear in a process listing.
 
+- `naive FILE BASE_URL --products N`: the kind of client many integration scripts are: one
+  PATCH /products/{identifier} per product, one after the other, payloads built beforehand.
+
 Each prints one JSON object on stdout.
 """
 
@@ -166,6 +169,36 @@ def post_all(
     }
 
 
+def post_one_by_one(
+    path: Path, base_url: str, credentials: Mapping[str, str], products: int
+) -> dict[str, Any]:
+    """The naive client: the first `products` payloads, one PATCH each, sequentially."""
+    import requests
+
+    payloads = []
+    for elem in iter_products(path):
+        payloads.append(payload_of(elem))
+        if len(payloads) >= products:
+            break
+    session = requests.Session()
+    bearer = token(session, base_url, credentials)
+    session.headers.update({"Authorization": f"Bearer {bearer}"})
+    statuses: dict[str, int] = {}
+    started = time.perf_counter()
+    for payload in payloads:
+        url = f"{base_url}/api/rest/v1/products/{payload['identifier']}"
+        code = str(session.patch(url, json=payload, timeout=120).status_code)
+        statuses[code] = statuses.get(code, 0) + 1
+    seconds = time.perf_counter() - started
+    return {
+        "products": len(payloads),
+        "requests": len(payloads),
+        "seconds": seconds,
+        "statuses": statuses,
+        "threads": 1,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Baselines of the benchmark")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,9 +210,17 @@ def main() -> None:
     post_cmd.add_argument("base_url")
     post_cmd.add_argument("--threads", type=int, default=THREADS)
     post_cmd.add_argument("--payloads", type=Path, help="also write the payload lines here")
+    naive_cmd = sub.add_parser("naive", help="one PATCH per product, sequential")
+    naive_cmd.add_argument("path", type=Path)
+    naive_cmd.add_argument("base_url")
+    naive_cmd.add_argument("--products", type=int, required=True)
     args = parser.parse_args()
     if args.command == "lxml":
         result = count_elements(args.path, args.tag)
+    elif args.command == "naive":
+        result = post_one_by_one(
+            args.path, args.base_url.rstrip("/"), credentials_from_env(), args.products
+        )
     else:
         if args.payloads:
             args.payloads.write_bytes(b"\n".join(build_bodies(args.path)) + b"\n")

@@ -49,6 +49,8 @@ class Options:
     seed: int = 7
     invalid_every: int = 0
     gzip_level: int = 1
+    # Every Nth product gets another English name: the same export after a day's changes.
+    changed_every: int = 0
 
 
 def sku_of(index: int) -> str:
@@ -63,7 +65,7 @@ def ean_of(index: int) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-def _product(index: int, rng: random.Random, invalid: bool) -> str:
+def _product(index: int, rng: random.Random, invalid: bool, changed: bool = False) -> str:
     group = GROUPS[rng.randrange(3)]
     full = group in FULL_GROUPS
     adjective = ADJECTIVES[rng.randrange(len(ADJECTIVES))]
@@ -76,7 +78,8 @@ def _product(index: int, rng: random.Random, invalid: bool) -> str:
     if full:
         lines.append(f"<EAN>{ean_of(index)}</EAN>")
     lines.append(f"<Group>{group}</Group>")
-    lines.append(f'<Name lang="en">{adjective} {noun} {index}</Name>')
+    revision = " (rev 2)" if changed else ""
+    lines.append(f'<Name lang="en">{adjective} {noun} {index}{revision}</Name>')
     if adjective in GERMAN:
         lines.append(f'<Name lang="de">{escape(GERMAN[adjective])} {noun} {index}</Name>')
     if full and rng.random() < 0.8:
@@ -117,11 +120,18 @@ def chunks(options: Options) -> Iterator[str]:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<ERPExport xmlns="{NAMESPACE}" generated="2026-11-21T23:00:00Z">\n  <Products>\n'
     )
-    every = options.invalid_every
+    every, changes = options.invalid_every, options.changed_every
     for start in range(1, options.products + 1, CHUNK_PRODUCTS):
         stop = min(start + CHUNK_PRODUCTS, options.products + 1)
         parts = [
-            "    " + _product(i, rng, invalid=every > 0 and i % every == 0) + "\n"
+            "    "
+            + _product(
+                i,
+                rng,
+                invalid=every > 0 and i % every == 0,
+                changed=changes > 0 and i % changes == 0,
+            )
+            + "\n"
             for i in range(start, stop)
         ]
         yield "".join(parts)
@@ -149,8 +159,17 @@ def main() -> None:
     parser.add_argument("--products", type=int, required=True)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--invalid-every", type=int, default=0, help="every Nth has a bad colour")
+    parser.add_argument("--changed-every", type=int, default=0, help="every Nth has a new name")
     args = parser.parse_args()
-    generate(Options(args.path, args.products, args.seed, args.invalid_every))
+    generate(
+        Options(
+            args.path,
+            args.products,
+            args.seed,
+            args.invalid_every,
+            changed_every=args.changed_every,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from typing import Any
 
 import profiles
 import report
+import run_load
 import section_e2e
 import section_merchant
 import section_sandbox
@@ -291,8 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     if only != set(SECTIONS) and not plan.smoke and results_path.exists():
         # A run of some sections keeps the others' figures in RESULTS.md.
         text = report.splice(results_path.read_text(encoding="utf-8"), text, only)
-    # The product model figures come from bench/section_variants.py; keep them.
-    results_path.write_text(section_variants.keep_block(results_path, text), encoding="utf-8")
+    # The product model and load figures come from section_variants.py, run_load.py; keep them.
+    results_path.write_text(
+        run_load.keep_blocks(results_path, section_variants.keep_block(results_path, text)),
+        encoding="utf-8",
+    )
     raw.write_text(json.dumps(results, indent=2), encoding="utf-8")
     log(f"wrote {results_path}")
     print(json.dumps(_summary(results, results_path)))
@@ -304,7 +308,10 @@ def rerender(raw: Path, results_path: Path) -> int:
     results = json.loads(raw.read_text(encoding="utf-8"))
     found = [report.Check(**c) for c in results["checks"]]
     text = report.render(results, found, commands(bool(results["plan"]["smoke"])))
-    results_path.write_text(section_variants.keep_block(results_path, text), encoding="utf-8")
+    results_path.write_text(
+        run_load.keep_blocks(results_path, section_variants.keep_block(results_path, text)),
+        encoding="utf-8",
+    )
     log(f"wrote {results_path} from {raw}")
     return 0
 

@@ -23,6 +23,7 @@ from requests.adapters import HTTPAdapter
 from urllib3 import encode_multipart_formdata
 from urllib3.exceptions import NewConnectionError
 
+from target_akeneo.concurrency import ConcurrencyLimit
 from target_akeneo.errors import ApiError, AuthenticationError, PimConnectionError
 from target_akeneo.settings import Credentials
 
@@ -74,6 +75,7 @@ class ClientCounters:
     retries: int = 0
     token_grants: int = 0
     by_route: dict[str, int] = field(default_factory=dict)
+    concurrency: ConcurrencyLimit | None = None
 
 
 @dataclass(frozen=True)
@@ -148,8 +150,9 @@ class AkeneoClient:
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max_concurrency + 2)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        # In-flight limit per connection (Akeneo SaaS allows 4); held only while sending.
-        self._in_flight = threading.BoundedSemaphore(max_concurrency)
+        # Requests in flight (at most 4 per connection, fewer after 429s); held only while
+        # sending, not while a retry waits.
+        self.concurrency = ConcurrencyLimit(max_concurrency, sleep=sleep, clock=clock)
         self._lock = threading.Lock()
         self._token_lock = threading.Lock()
         self._access_token: str | None = None
@@ -158,7 +161,7 @@ class AkeneoClient:
         self._renew_margin = 0.0
         self._connected = False
         self._option_calls: deque[float] = deque()
-        self.counters = ClientCounters()
+        self.counters = ClientCounters(concurrency=self.concurrency)
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -182,8 +185,14 @@ class AkeneoClient:
         self, method: str, url: str, route: str, *, product: bool, **kwargs: Any
     ) -> requests.Response:
         self._count(route, product=product)
-        with self._in_flight:
-            return self.session.request(method, url, timeout=self.timeout, **kwargs)
+        ticket = self.concurrency.acquire(product=product)
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except BaseException:
+            self.concurrency.release(ticket, None)
+            raise
+        self.concurrency.release(ticket, response.status_code, _retry_after(response))
+        return response
 
     def request(
         self,

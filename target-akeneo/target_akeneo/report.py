@@ -75,6 +75,7 @@ class RunReport:
             product_requests=counters.product_requests,
             retries=counters.retries,
             token_grants=counters.token_grants,
+            concurrency=counters.concurrency.snapshot() if counters.concurrency else None,
             duration_seconds=round(self._clock() - self._started, 3),
             # This run's dead-letter file, or None when it rejected nothing.
             dead_letter_path=None if dead_letter_path is None else str(dead_letter_path),

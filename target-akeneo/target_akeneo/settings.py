@@ -110,7 +110,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         1,
         4,
         default=2,
-        description="Requests in flight at once (Akeneo SaaS allows 4 per connection).",
+        description="Most requests in flight at once (Akeneo SaaS allows 4 per connection); "
+        "fewer after a 429, raised again step by step.",
     ),
     _str(
         "dead_letter_path",
@@ -144,8 +145,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     _str(
         "cache_path",
-        "SQLite file holding the payload hashes for `skip_unchanged` and the rejected "
-        "products waiting for a retry.",
+        "SQLite file holding the payload hashes for `skip_unchanged`, the rejected products "
+        "waiting for a retry, and the uuids the PIM confirmed (`product_endpoint: uuid`).",
         default=f"{DEFAULT_STATE_DIR}/sent-hashes.sqlite",
     ),
     _bool(

@@ -37,6 +37,7 @@ from target_akeneo.settings import CONFIG_SCHEMA, Settings, parse_settings
 from target_akeneo.sinks import AkeneoSink
 from target_akeneo.structure import PimStructure, load_structure
 from target_akeneo.upsert import Upserter, UpsertOptions
+from target_akeneo.uuids import UuidStore
 
 logger = logging.getLogger("target-akeneo")
 
@@ -146,6 +147,10 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         cache_file = SentHashCache(
             settings.cache_path, settings.base_url, settings.product_endpoint
         )
+    by_uuid = settings.product_endpoint == "uuid"
+    uuid_store = None
+    if by_uuid and not settings.dry_run:
+        uuid_store = UuidStore(settings.cache_path, settings.base_url)
     rejected = None
     if not settings.dry_run and settings.retry_rejected_days:
         rejected = RejectedStore(settings.cache_path, settings.base_url, settings.product_endpoint)
@@ -182,7 +187,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         dead_letters=dead_letters,
         dry_run_writer=dry_run_writer,
         options=UpsertOptions(
-            by_uuid=settings.product_endpoint == "uuid",
+            by_uuid=by_uuid,
             create_missing_options=settings.create_missing_options,
             dry_run=settings.dry_run,
             batch_size=settings.batch_size,
@@ -191,6 +196,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
             dead_letter_path=settings.dead_letter_path,
             run_report_path=settings.run_report_path,
         ),
+        uuid_store=uuid_store,
         rejected=rejected,
         categories=categories,
         media=_media(settings, client, structure, report, dead_letters),

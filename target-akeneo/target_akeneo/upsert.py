@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from target_akeneo.option_codes import OptionCodes
 from target_akeneo.rejected import RejectedStore
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter, summary_line, write_report
 from target_akeneo.structure import PimStructure
+from target_akeneo.uuids import Uuids, UuidStore
 
 if TYPE_CHECKING:
     from target_akeneo.categories import CategoryCheck
@@ -104,6 +104,7 @@ class Upserter:
         dry_run_writer: JsonLinesWriter,
         options: UpsertOptions,
         executor: Executor | None = None,
+        uuid_store: UuidStore | None = None,
         rejected: RejectedStore | None = None,
         categories: CategoryCheck | None = None,
         media: MediaUploader | None = None,
@@ -118,6 +119,7 @@ class Upserter:
         self._dead_letters = dead_letters
         self._dry_run_writer = dry_run_writer
         self._options = options
+        self._uuids = Uuids(uuid_store, self._search_uuids)
         self._executor = executor or ThreadPoolExecutor(
             max_workers=options.max_concurrency, thread_name_prefix="akeneo-send"
         )
@@ -446,15 +448,18 @@ class Upserter:
     def _assign_uuids(self, items: Sequence[Pending]) -> None:
         """Existing products keep their uuid, new ones get a uuid4; the identifier is a value."""
         attribute = self._structure.identifier_attribute
-        found = self._client.find_uuids([item.identifier for item in items], attribute)
+        assigned = self._uuids.assign([item.identifier for item in items])
         for item in items:
             payload = {key: value for key, value in item.payload.items() if key != "identifier"}
-            payload["uuid"] = found.get(item.identifier) or str(uuid.uuid4())
+            payload["uuid"] = assigned[item.identifier]
             if attribute:
                 values = dict(payload.get("values", {}))
                 values[attribute] = [{"locale": None, "scope": None, "data": item.identifier}]
                 payload["values"] = values
             item.line = _encode(payload)
+
+    def _search_uuids(self, identifiers: Sequence[str]) -> dict[str, str]:
+        return self._client.find_uuids(identifiers, self._structure.identifier_attribute)
 
     # -- from the dispatcher ------------------------------------------------------------
 
@@ -483,6 +488,8 @@ class Upserter:
                 and models.held_for_conversion(outcome)
             ):
                 continue
+            if self._options.by_uuid:
+                self._uuids.answered(item.identifier, outcome.status_code)
             key = (item.stream, item.identifier)
             retried = key in self._retrying
             self._retrying.discard(key)
@@ -569,6 +576,7 @@ class Upserter:
         if self._associations is not None:
             self._associations.flush(final=False)
         self._confirmed.flush()
+        self._uuids.flush()
         if self._rejected is not None:
             self._rejected.flush()
         self._dead_letters.flush()
@@ -610,6 +618,7 @@ class Upserter:
         self._dead_letters.close()
         self._dry_run_writer.close()
         self._confirmed.close()
+        self._uuids.close()
         if self._rejected is not None:
             self._rejected.close()
             self._rejected = None

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from target_akeneo import cache
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
 from target_akeneo.client import ClientCounters, LineResult
 from target_akeneo.errors import PimUnavailableError
@@ -50,8 +51,10 @@ MAPPING = CompiledMapping(
 )
 
 
-def make(tmp_path: Path, client: ScriptedClient, **options: Any) -> Upserter:
-    cache = SentHashCache(tmp_path / "cache.sqlite", "http://pim", "identifier")
+def make(
+    tmp_path: Path, client: ScriptedClient, *, skip_unchanged: bool = True, **options: Any
+) -> Upserter:
+    store = SentHashCache(tmp_path / "cache.sqlite", "http://pim", "identifier")
     settings = {
         "by_uuid": False,
         "create_missing_options": False,
@@ -66,7 +69,7 @@ def make(tmp_path: Path, client: ScriptedClient, **options: Any) -> Upserter:
     return Upserter(
         client=client,  # type: ignore[arg-type]
         structure=PimStructure(),
-        confirmed=ConfirmedPayloads(cache, skip_unchanged=True),
+        confirmed=ConfirmedPayloads(store, skip_unchanged=skip_unchanged),
         report=RunReport(),
         dead_letters=JsonLinesWriter(tmp_path / "dead.jsonl"),
         dry_run_writer=JsonLinesWriter(tmp_path / "dry.jsonl"),
@@ -161,3 +164,27 @@ def test_dry_run_writes_payloads_and_sends_nothing(tmp_path: Path) -> None:
     assert client.requests == []
     planned = (tmp_path / "dry.jsonl").read_text(encoding="utf-8")
     assert json.loads(planned) == {"stream": "products", "payload": {"identifier": "a"}}
+
+
+def test_without_skip_unchanged_a_payload_is_sent_once_per_run_from_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Confirmations written to the state store (not kept in memory) still stop a resend in
+    the same run; the next run with skip_unchanged off sends again."""
+    monkeypatch.setattr(cache, "WRITE_EVERY", 2)
+    products = [{"identifier": f"p{n}"} for n in range(6)]
+
+    def run(client: ScriptedClient) -> dict[str, Any]:
+        upserter = make(tmp_path, client, skip_unchanged=False)
+        upserter.submit(MAPPING, batch(*products))
+        upserter.settle()
+        upserter.submit(MAPPING, batch(products[0], {"identifier": "p1", "name": "new"}))
+        upserter.settle()
+        return upserter.finish()
+
+    first = ScriptedClient()
+    assert run(first)["unchanged"] == 1
+    assert first.requests == [["p0", "p1"], ["p2", "p3"], ["p4", "p5"], ["p1"]]
+    second = ScriptedClient()
+    assert run(second)["unchanged"] == 1
+    assert second.requests == first.requests
