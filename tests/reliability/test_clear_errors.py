@@ -104,7 +104,8 @@ def test_missing_empty_and_unmatched_files(
     assert runs["empty"].returncode != 0
     [line] = runs["empty"].lines_naming(str(empty))
     assert f"{empty}:1:" in line
-    # Documented: a file without matching records is a warning and counts 0 records.
+    # Documented: a file without matching records is a warning naming the root element found,
+    # and it is not bookmarked (so a fixed record_path reads it next run).
     assert runs["unmatched"].returncode == 0
     assert runs["unmatched"].records == []
     warnings = [
@@ -113,6 +114,7 @@ def test_missing_empty_and_unmatched_files(
         if "| WARNING" in line and str(unmatched) in line
     ]
     assert len(warnings) == 1, runs["unmatched"].stderr[-3000:]
-    assert "0 records" in warnings[0]
+    assert "no element matched record_path" in warnings[0]
+    assert "the root element is Stock" in warnings[0]
     scenario.note = "missing/empty: exit 1 with one line; no match: exit 0 with one warning"
     scenario.leak_sources_scanned = leaks.assert_clean()
