@@ -188,17 +188,21 @@ class StreamMapping:
 # -- parsing ------------------------------------------------------------------------
 
 
+def unknown_keys(place: str, raw: Mapping[str, Any], allowed: frozenset[str]) -> list[str]:
+    """One problem naming the keys of `raw` that are not `allowed`, or none."""
+    unknown = sorted(set(raw) - allowed)
+    if not unknown:
+        return []
+    return [f"{place}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"]
+
+
 def _parse_source(raw: Any, place: str, problems: list[str], allowed: frozenset[str]) -> Source:
     if isinstance(raw, str):
         return Source(field=raw)
     if not isinstance(raw, Mapping):
         problems.append(f"{place}: expected a field name or an object, got {raw!r}")
         return Source()
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        problems.append(
-            f"{place}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
-        )
+    problems.extend(unknown_keys(place, raw, allowed))
     has_field, has_value, has_template = "field" in raw, "value" in raw, "template" in raw
     if has_field + has_value + has_template != 1:
         problems.append(f"{place}: set exactly one of 'field', 'value' or 'template'")
@@ -279,12 +283,7 @@ def _parse_model_stream(
     if not isinstance(inner, Mapping):
         problems.append(f"{place}: expected an object with code, family_variant, parent, values")
         return None
-    unknown = sorted(set(inner) - MODEL_STREAM_KEYS)
-    if unknown:
-        problems.append(
-            f"{place}: unknown key(s) {', '.join(unknown)}"
-            f" (allowed: {', '.join(sorted(MODEL_STREAM_KEYS))})"
-        )
+    problems.extend(unknown_keys(place, inner, MODEL_STREAM_KEYS))
     if "code" not in inner:
         problems.append(f"{place}.code: required (the record field holding the model code)")
     as_stream = {key: inner[key] for key in ("parent", "categories", "values") if key in inner}
@@ -310,12 +309,7 @@ def _parse_stream(stream: str, raw: Any, origin: str, problems: list[str]) -> St
     if not isinstance(raw, Mapping):
         problems.append(f"{place}: expected an object with identifier and values")
         return None
-    unknown = sorted(set(raw) - STREAM_KEYS)
-    if unknown:
-        problems.append(
-            f"{place}: unknown key(s) {', '.join(unknown)}"
-            f" (allowed: {', '.join(sorted(STREAM_KEYS))})"
-        )
+    problems.extend(unknown_keys(place, raw, STREAM_KEYS))
     if "identifier" not in raw:
         problems.append(
             f"{place}.identifier: required (the record field holding the product identifier)"
@@ -363,12 +357,7 @@ def _parse_model(raw: Any, place: str, problems: list[str]) -> ModelSpec | None:
     if not isinstance(raw, Mapping):
         problems.append(f"{place}: expected an object with code and family_variant")
         return None
-    unknown = sorted(set(raw) - MODEL_KEYS)
-    if unknown:
-        problems.append(
-            f"{place}: unknown key(s) {', '.join(unknown)}"
-            f" (allowed: {', '.join(sorted(MODEL_KEYS))})"
-        )
+    problems.extend(unknown_keys(place, raw, MODEL_KEYS))
     problems.extend(
         f"{place}.{key}: required" for key in ("code", "family_variant") if key not in raw
     )

@@ -211,18 +211,7 @@ class Upserter:
             report.add(stream, "rejected")
             if self._rejected is not None:
                 self._rejected.keep(stream, entry.identifier, entry.record, entry.message)
-            self._dead_letters.write(
-                dead_letter(
-                    stream,
-                    entry.identifier,
-                    "mapping_error",
-                    status_code=None,
-                    message=entry.message,
-                    errors=None,
-                    record=entry.record,
-                    payload=None,
-                )
-            )
+            self._write_unmappable(stream, entry)
         if batch.unmappable and self._rejected is not None:
             self._rejected.flush()
         if batch.products and self._models is not None and self._models.builder.handles(stream):
@@ -273,18 +262,7 @@ class Upserter:
         assert self._models is not None
         for entry in batch.unmappable:
             self._report.add_model("rejected")
-            self._dead_letters.write(
-                dead_letter(
-                    mapping.stream,
-                    entry.identifier,
-                    "mapping_error",
-                    status_code=None,
-                    message=entry.message,
-                    errors=None,
-                    record=entry.record,
-                    payload=None,
-                )
-            )
+            self._write_unmappable(mapping.stream, entry)
         if batch.products:
             self._models.submit_stream(mapping.stream, batch.products)
 
@@ -460,6 +438,21 @@ class Upserter:
 
     def _search_uuids(self, identifiers: Sequence[str]) -> dict[str, str]:
         return self._client.find_uuids(identifiers, self._structure.identifier_attribute)
+
+    def _write_unmappable(self, stream: str, entry: Unmappable) -> None:
+        """The dead letter of a record the mapping could not turn into a product or model."""
+        self._dead_letters.write(
+            dead_letter(
+                stream,
+                entry.identifier,
+                "mapping_error",
+                status_code=None,
+                message=entry.message,
+                errors=None,
+                record=entry.record,
+                payload=None,
+            )
+        )
 
     # -- from the dispatcher ------------------------------------------------------------
 
