@@ -21,3 +21,18 @@ def sandbox() -> Iterator[Any]:
 def fresh_sandbox(sandbox: Any) -> Any:
     sandbox.reset()
     return sandbox
+
+
+@pytest.fixture(scope="module")
+def demo_sandbox() -> Iterator[SandboxProcess]:
+    """The sandbox's built-in demo catalog (an `image` attribute taking jpg/png up to 10 MB,
+    association types X_SELL, UPSELL and the quantified BUNDLE)."""
+    with SandboxProcess() as sb:
+        yield sb
+
+
+@pytest.fixture
+def pim(demo_sandbox: SandboxProcess) -> SandboxProcess:
+    """The demo-catalog sandbox without products, media files or structure changes."""
+    demo_sandbox.reset()
+    return demo_sandbox

@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
 from target_akeneo.testing import Run, run_target, sandbox_config
@@ -40,18 +37,6 @@ MAPPING: dict[str, Any] = {
         },
     }
 }
-
-
-@pytest.fixture(scope="module")
-def demo_sandbox() -> Iterator[SandboxProcess]:
-    with SandboxProcess() as sb:
-        yield sb
-
-
-@pytest.fixture
-def pim(demo_sandbox: SandboxProcess) -> SandboxProcess:
-    demo_sandbox.reset()
-    return demo_sandbox
 
 
 def record(sku: str, related: list[str] | None = None, bundle: Any = None) -> dict[str, Any]:

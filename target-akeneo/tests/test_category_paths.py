@@ -4,11 +4,8 @@ tree `master` with `new_arrivals` and `clearance`)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
 from target_akeneo.category_paths import node_code
@@ -24,18 +21,6 @@ MAPPING = {
         "categories": {"field": "product_type", "path_separator": " > ", "root": "master"},
     }
 }
-
-
-@pytest.fixture(scope="module")
-def demo_sandbox() -> Iterator[SandboxProcess]:
-    with SandboxProcess() as sb:
-        yield sb
-
-
-@pytest.fixture
-def pim(demo_sandbox: SandboxProcess) -> SandboxProcess:
-    demo_sandbox.reset()
-    return demo_sandbox
 
 
 def run(pim: SandboxProcess, tmp_path: Path, records: list[dict[str, Any]], **config: Any) -> Run:

@@ -123,18 +123,6 @@ class ImageServer:
         self._httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def demo_sandbox() -> Iterator[SandboxProcess]:
-    with SandboxProcess() as sb:  # the demo catalog: `image` takes jpg/png up to 10 MB
-        yield sb
-
-
-@pytest.fixture
-def pim(demo_sandbox: SandboxProcess) -> SandboxProcess:
-    demo_sandbox.reset()
-    return demo_sandbox
-
-
 @pytest.fixture
 def images() -> Iterator[ImageServer]:
     with ImageServer() as server:

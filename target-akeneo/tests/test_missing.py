@@ -4,11 +4,8 @@ version, then ACTIVATE_VERSION) through the target CLI and a sandbox process."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
 from target_akeneo.testing import Run, run_target, sandbox_config
@@ -27,18 +24,6 @@ MAPPING = {
     }
 }
 SKUS = [f"M-{n:02d}" for n in range(1, 11)]
-
-
-@pytest.fixture(scope="module")
-def demo_sandbox() -> Iterator[SandboxProcess]:
-    with SandboxProcess() as sb:
-        yield sb
-
-
-@pytest.fixture
-def pim(demo_sandbox: SandboxProcess) -> SandboxProcess:
-    demo_sandbox.reset()
-    return demo_sandbox
 
 
 def full_export(skus: list[str], version: int, *, begin: bool = True, end: bool = True) -> str:
