@@ -148,8 +148,12 @@ def post_all(
     url = f"{base_url}/api/rest/v1/products"
     statuses: dict[str, int] = {}
 
+    busy: list[float] = []  # per request, request sent to answer read: its slot's busy time
+
     def send(body: bytes) -> list[int]:
+        sent = time.perf_counter()
         response = session.patch(url, data=body, timeout=120)
+        busy.append(time.perf_counter() - sent)
         response.raise_for_status()
         return [int(json.loads(line)["status_code"]) for line in response.text.splitlines()]
 
@@ -164,6 +168,7 @@ def post_all(
         "products": sum(statuses.values()),
         "requests": len(bodies),
         "seconds": seconds,
+        "slot_seconds": sum(busy),
         "line_statuses": statuses,
         "threads": threads,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,8 @@ class Stats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._requests: Counter[tuple[str, str, int]] = Counter()
+        # Seconds from receiving each request to sending its last byte, by the same key.
+        self._served: dict[tuple[str, str, int], float] = {}
         self._faults: Counter[str] = Counter()
         self._written = 0
         self._limited: Counter[str] = Counter()
@@ -33,6 +36,7 @@ class Stats:
     def clear(self) -> None:
         with self._lock:
             self._requests.clear()
+            self._served.clear()
             self._faults.clear()
             self._written = 0
             self._limited.clear()
@@ -42,9 +46,11 @@ class Stats:
             self._models_written = 0
             self._dropped = 0
 
-    def request(self, method: str, route: str, status: int) -> None:
+    def request(self, method: str, route: str, status: int, seconds: float = 0.0) -> None:
+        key = (method, route, status)
         with self._lock:
-            self._requests[(method, route, status)] += 1
+            self._requests[key] += 1
+            self._served[key] = self._served.get(key, 0.0) + seconds
 
     def fault(self, kind: str) -> None:
         with self._lock:
@@ -83,9 +89,14 @@ class Stats:
                 {"method": method, "route": route, "status": status, "count": count}
                 for (method, route, status), count in sorted(self._requests.items())
             ]
+            served = [
+                {"method": method, "route": route, "status": status, "seconds": round(total, 6)}
+                for (method, route, status), total in sorted(self._served.items())
+            ]
             return {
                 "requests_total": sum(self._requests.values()),
                 "requests": requests,
+                "served_seconds": served,
                 "products_written": self._written,
                 "products_total": products_total,
                 "product_models_written": self._models_written,
@@ -99,7 +110,9 @@ class Stats:
 
 
 class StatsMiddleware:
-    """Counts every request outside /sandbox by its route template and final status."""
+    """Counts every request outside /sandbox by its route template and final status, and the
+    time the sandbox held it (received to answered: handler, latency, limits), the time a
+    client's slot is busy on the PIM's side."""
 
     def __init__(
         self, app: ASGIApp, stats: Stats, templates: Sequence[tuple[re.Pattern[str], str]]
@@ -119,6 +132,7 @@ class StatsMiddleware:
             await self.app(scope, receive, send)
             return
         status = DROPPED
+        started = time.perf_counter()
 
         async def record(message: Message) -> None:
             nonlocal status
@@ -134,4 +148,5 @@ class StatsMiddleware:
             status = status or 500
             raise
         finally:
-            self.stats.request(scope["method"], self.route_of(scope["path"]), status)
+            seconds = time.perf_counter() - started
+            self.stats.request(scope["method"], self.route_of(scope["path"]), status, seconds)

@@ -192,6 +192,11 @@ def test_collection_patch_pays_per_line() -> None:
     added = stats["latency_added"]
     assert (added["requests"], added["lines"]) == (3, 51)
     assert added["seconds"] == pytest.approx(3 * 0.1 + 51 * 0.02)
+    # The time served covers the delay and the handler, and no more than the client waited.
+    served = {
+        row["route"]: row["seconds"] for row in stats["served_seconds"] if row["method"] == "PATCH"
+    }
+    assert 2 * 0.1 + 51 * 0.02 <= served["/api/rest/v1/products"] <= one + fifty
 
 
 def _wait_for_peak(pim: SandboxProcess, peak: int) -> None:
