@@ -4,16 +4,20 @@ with a style code and the axis values) into root models, sub-models and variant 
 Each mapped value goes to the level where the family variant puts its attribute. Rows are
 held until the next settle (a STATE or the end), because a model's values are known only
 once all its rows are read; what was built is kept for the run, so rows of one model that
-arrive after a STATE are still checked against it.
+arrive after a STATE are still checked against it. Both live in a private SQLite database on
+disk (`ModelSpill`), not in memory: settle plans and sends the rows a bounded chunk of whole
+models at a time, so memory does not grow with the catalog.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import pickle
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -155,6 +159,8 @@ class ModelLine:
     stream: str
     parent: str | None = None
     children: list[Row] = field(default_factory=list)
+    # The source record of a model read from its own stream, for its dead letter.
+    record: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -214,19 +220,222 @@ class _Level:
                 self.first[attribute] = row.identifier
 
 
+class Known(NamedTuple):
+    """What the run gave some models so far: their values, family variants and the axis
+    values of their variants (model code and axis texts -> the product that has them)."""
+
+    levels: dict[str, _Level]
+    variant_of: dict[str, str]
+    axes: dict[tuple[str, tuple[bytes, ...]], str]
+
+
+CHUNK_ROWS = 5000  # rows planned and sent at a time (whole models, so a few more)
+_BATCH = 500  # identifiers per `IN (...)` query
+
+
+def _pack(value: Any) -> bytes:
+    # Pickle keeps the record exactly as singer-sdk gave it (Decimal, etc.) for dead letters.
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(data: bytes) -> Any:
+    # Only this process's own `_pack` output, from its private database: nothing untrusted.
+    return pickle.loads(data)  # noqa: S301
+
+
+def _batches(select: str, items: Iterable[str]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """`select ... IN` completed for each batch of `items`, with the batch as its arguments."""
+    chosen = list(items)
+    for start in range(0, len(chosen), _BATCH):
+        batch = tuple(chosen[start : start + _BATCH])
+        yield f"{select} ({','.join('?' * len(batch))})", batch
+
+
+class ModelSpill:
+    """The model path's per-row data, in a private SQLite database on disk (deleted at
+    close; SQLite's page cache bounds its memory): rows held until settle, what the run gave
+    each model, and the values a variant may need erased (`ModelStage.convert`)."""
+
+    def __init__(self) -> None:
+        # "" is SQLite's private temporary database: a file, not memory.
+        self._db = sqlite3.connect("", check_same_thread=False)
+        self._db.executescript(
+            """
+            PRAGMA journal_mode = OFF;
+            PRAGMA synchronous = OFF;
+            CREATE TABLE rows (identifier TEXT PRIMARY KEY, seq INTEGER NOT NULL,
+                stream TEXT NOT NULL, code TEXT, row BLOB NOT NULL);
+            CREATE INDEX rows_by_model ON rows (code, seq);
+            CREATE TABLE levels (code TEXT, attribute TEXT, value BLOB NOT NULL,
+                text BLOB NOT NULL, first TEXT NOT NULL, PRIMARY KEY (code, attribute));
+            CREATE TABLE variants (code TEXT PRIMARY KEY, variant TEXT NOT NULL);
+            CREATE TABLE axes (code TEXT, axes BLOB, identifier TEXT NOT NULL,
+                PRIMARY KEY (code, axes));
+            CREATE TABLE all_values (identifier TEXT PRIMARY KEY, all_values BLOB NOT NULL);
+            """
+        )
+        self._seq = 0
+
+    # -- rows held until settle -------------------------------------------------------------
+
+    def hold(self, rows: Sequence[tuple[Row, str | None]]) -> int:
+        """Hold rows (with their model code, None for a simple product); a row replacing a
+        held one keeps its place. Returns how many replaced one."""
+        replaced = 0
+        held = "SELECT COUNT(*) FROM rows WHERE identifier IN"
+        for query, batch in _batches(held, (row.identifier for row, _ in rows)):
+            replaced += int(self._db.execute(query, batch).fetchone()[0])
+        values = []
+        for row, code in rows:
+            self._seq += 1
+            values.append((row.identifier, self._seq, row.stream, code, _pack(row)))
+        self._db.executemany(
+            "INSERT INTO rows VALUES (?, ?, ?, ?, ?) ON CONFLICT (identifier) DO UPDATE SET"
+            " stream = excluded.stream, code = excluded.code, row = excluded.row",
+            values,
+        )
+        self._db.commit()
+        return replaced
+
+    def holding(self) -> bool:
+        return self._db.execute("SELECT 1 FROM rows LIMIT 1").fetchone() is not None
+
+    def chunks(self) -> Iterator[list[Row]]:
+        """The held rows: simple ones, then whole models in code order, about `CHUNK_ROWS`
+        at a time; none are held after the last chunk."""
+        seq = 0
+        while True:
+            found = self._db.execute(
+                "SELECT seq, row FROM rows WHERE code IS NULL AND seq > ? ORDER BY seq LIMIT ?",
+                (seq, CHUNK_ROWS),
+            ).fetchall()
+            if not found:
+                break
+            seq = found[-1][0]
+            yield [_unpack(row) for _, row in found]
+        after = ""  # model codes are never empty
+        while True:
+            counts = self._db.execute(
+                "SELECT code, COUNT(*) FROM rows WHERE code > ? GROUP BY code ORDER BY code"
+                " LIMIT ?",
+                (after, CHUNK_ROWS),
+            ).fetchall()
+            if not counts:
+                break
+            total, last = 0, after
+            for code, count in counts:
+                total, last = total + int(count), str(code)
+                if total >= CHUNK_ROWS:
+                    break
+            found = self._db.execute(
+                "SELECT row FROM rows WHERE code > ? AND code <= ? ORDER BY code, seq",
+                (after, last),
+            ).fetchall()
+            after = last
+            yield [_unpack(row) for (row,) in found]
+        self._forget_rows()
+
+    def held_rows(self) -> Iterator[Row]:
+        """Every held row in arrival order, then none are held."""
+        seq = 0
+        while True:
+            found = self._db.execute(
+                "SELECT seq, row FROM rows WHERE seq > ? ORDER BY seq LIMIT ?", (seq, CHUNK_ROWS)
+            ).fetchall()
+            if not found:
+                break
+            seq = found[-1][0]
+            yield from (_unpack(row) for _, row in found)
+        self._forget_rows()
+
+    def _forget_rows(self) -> None:
+        self._db.execute("DELETE FROM rows")
+        self._db.commit()
+
+    # -- what the run gave each model ---------------------------------------------------------
+
+    def known(self, codes: Iterable[str]) -> Known:
+        """What earlier plans gave these models (empty for a model not seen yet)."""
+        chosen = sorted(codes)
+        known = Known({}, {}, {})
+        select = "SELECT code, attribute, value, text, first FROM levels WHERE code IN"
+        for query, batch in _batches(select, chosen):
+            for code, attribute, value, text, first in self._db.execute(query, batch):
+                level = known.levels.setdefault(code, _Level())
+                level.values[attribute] = _unpack(value)
+                level.texts[attribute] = text
+                level.first[attribute] = first
+        select = "SELECT code, variant FROM variants WHERE code IN"
+        for query, batch in _batches(select, chosen):
+            known.variant_of.update(self._db.execute(query, batch))
+        select = "SELECT code, axes, identifier FROM axes WHERE code IN"
+        for query, batch in _batches(select, chosen):
+            for code, axes, identifier in self._db.execute(query, batch):
+                known.axes[code, tuple(axes.split(b"\n"))] = identifier
+        return known
+
+    def remember(self, known: Known) -> None:
+        """Keep for the run what a plan gave its models (a model's first values stay)."""
+        self._db.executemany(
+            "INSERT OR IGNORE INTO levels VALUES (?, ?, ?, ?, ?)",
+            (
+                (code, attribute, _pack(value), level.texts[attribute], level.first[attribute])
+                for code, level in known.levels.items()
+                for attribute, value in level.values.items()
+            ),
+        )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO variants VALUES (?, ?)", known.variant_of.items()
+        )
+        # Canonical JSON texts hold no raw newline, so one joins a model's axis values.
+        self._db.executemany(
+            "INSERT OR IGNORE INTO axes VALUES (?, ?, ?)",
+            ((code, b"\n".join(axes), owner) for (code, axes), owner in known.axes.items()),
+        )
+        self._db.commit()
+
+    # -- values of sent variants, until their answers are in ----------------------------------
+
+    def keep_values(self, rows: Iterable[Row]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO all_values VALUES (?, ?)",
+            ((row.identifier, _pack(row.all_values)) for row in rows),
+        )
+        self._db.commit()
+
+    def has_values(self, identifier: str) -> bool:
+        query = "SELECT 1 FROM all_values WHERE identifier = ?"
+        return self._db.execute(query, (identifier,)).fetchone() is not None
+
+    def values_of(self, identifiers: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        select = "SELECT identifier, all_values FROM all_values WHERE identifier IN"
+        for query, batch in _batches(select, identifiers):
+            for identifier, values in self._db.execute(query, batch):
+                found[identifier] = _unpack(values)
+        return found
+
+    def forget_values(self) -> None:
+        self._db.execute("DELETE FROM all_values")
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+
 class ModelBuilder:
-    """Holds the rows of model streams until settle, then plans what goes out."""
+    """Holds the rows of model streams until settle, then plans what goes out, a chunk of
+    whole models at a time."""
 
     def __init__(
-        self, specs: Mapping[str, ModelSpec], variants: Mapping[str, Mapping[str, FamilyVariant]]
+        self,
+        specs: Mapping[str, ModelSpec],
+        variants: Mapping[str, Mapping[str, FamilyVariant]],
+        spill: ModelSpill | None = None,
     ) -> None:
         self._specs = specs
         self._variants = variants
-        self._rows: dict[str, Row] = {}
-        # Kept for the run: values given to each model, and the axis values of its variants.
-        self._levels: dict[str, _Level] = {}
-        self._variant_of: dict[str, str] = {}  # model code -> family variant code
-        self._axes: dict[tuple[str, tuple[bytes, ...]], str] = {}
+        self.spill = spill or ModelSpill()
 
     def handles(self, stream: str) -> bool:
         return stream in self._specs
@@ -235,23 +444,28 @@ class ModelBuilder:
         self, stream: str, products: Mapping[str, tuple[dict[str, Any], Mapping[str, Any]]]
     ) -> int:
         """Hold a batch's rows; returns how many replaced a row held from an earlier batch."""
-        replaced = 0
+        code_of = self._specs[stream].code
+        rows = []
         for identifier, (payload, record) in products.items():
-            if identifier in self._rows:
-                replaced += 1
-            self._rows[identifier] = Row(stream, identifier, payload, record)
-        return replaced
+            code = code_of.read(record)
+            text = None if code is None or str(code).strip() == "" else str(code)
+            rows.append((Row(stream, identifier, payload, record), text))
+        return self.spill.hold(rows)
 
     def pending(self) -> bool:
-        return bool(self._rows)
+        return self.spill.holding()
 
-    def take(self) -> list[Row]:
+    def take(self) -> Iterator[Row]:
         """The held rows, no longer held (the run stops without sending them)."""
-        rows, self._rows = list(self._rows.values()), {}
-        return rows
+        yield from self.spill.held_rows()
 
-    def plan(self) -> Plan:
-        rows, self._rows = list(self._rows.values()), {}
+    def plans(self) -> Iterator[Plan]:
+        """The held rows as plans of at most about `CHUNK_ROWS` rows each (all the rows of a
+        model in one plan); they are no longer held once the last plan is taken."""
+        for rows in self.spill.chunks():
+            yield self._plan(rows)
+
+    def _plan(self, rows: list[Row]) -> Plan:
         plan = Plan()
         roots: dict[str, ModelLine] = {}
         subs: dict[str, ModelLine] = {}
@@ -270,12 +484,17 @@ class ModelBuilder:
             refusal = self._shape(row, spec, code, shaped)
             if refusal is not None:
                 plan.refused.append(refusal)
+        # What earlier chunks and settles gave these models, from the spill.
+        touched = {code for _, code, _, _, _ in shaped}
+        touched |= {sub for _, _, _, sub, _ in shaped if sub is not None}
+        known_state = self.spill.known(touched)
+        levels, variant_of, axes_owner = known_state
         # Second pass: model values must agree (conflicts refuse every row of the model).
         bad_roots: dict[str, list[str]] = {}
         bad_subs: dict[str, list[str]] = {}
         for row, code, variant, sub_code, split in shaped:
-            level = self._levels.setdefault(code, _Level())
-            known = self._variant_of.setdefault(code, variant.code)
+            level = levels.setdefault(code, _Level())
+            known = variant_of.setdefault(code, variant.code)
             problems = (
                 []
                 if known == variant.code
@@ -287,7 +506,7 @@ class ModelBuilder:
             else:
                 level.merge(row, split[0])
             if sub_code is not None:
-                sub_level = self._levels.setdefault(sub_code, _Level())
+                sub_level = levels.setdefault(sub_code, _Level())
                 sub_problems = sub_level.conflicts(row, split[1])
                 if sub_problems:
                     bad_subs.setdefault(sub_code, []).extend(sub_problems)
@@ -310,7 +529,7 @@ class ModelBuilder:
                 for level, level_axes in enumerate(variant.axes, start=1)
                 for axis in level_axes
             )
-            owner = self._axes.setdefault((code, axes), row.identifier)
+            owner = axes_owner.setdefault((code, axes), row.identifier)
             if owner != row.identifier:
                 plan.refused.append(
                     Refusal(
@@ -337,17 +556,15 @@ class ModelBuilder:
                 row.payload["values"] = values
             else:
                 row.payload.pop("values", None)
+        self.spill.remember(known_state)
         for line in roots.values():
             line.payload = _model_payload(
-                line.code, self._variant_of[line.code], None, self._levels[line.code].values
+                line.code, variant_of[line.code], None, levels[line.code].values
             )
         for line in subs.values():
             assert line.parent is not None
             line.payload = _model_payload(
-                line.code,
-                self._variant_of[line.parent],
-                line.parent,
-                self._levels[line.code].values,
+                line.code, variant_of[line.parent], line.parent, levels[line.code].values
             )
         for row, parent in placed:
             (subs.get(parent) or roots[parent]).children.append(row)
@@ -445,9 +662,10 @@ def outside_attributes(body: Mapping[str, Any]) -> list[str]:
 
 
 class ModelStage:
-    """Sends a plan: roots, then sub-models, then the products whose parent the PIM
-    confirmed (each phase waits for the one before); a rejected model dead-letters its
-    children with its message. Model hashes make unchanged models cost no request."""
+    """Sends the plans, one chunk of models at a time: roots, then sub-models, then the
+    products whose parent the PIM confirmed (each phase waits for the answers to the one
+    before); a rejected model dead-letters its children with its message. Model hashes make
+    unchanged models cost no request."""
 
     def __init__(
         self,
@@ -472,14 +690,14 @@ class ModelStage:
         self._send_products = send_products
         self._reject = reject
         self._failed: dict[str, Mapping[str, Any]] = {}
-        # Records of models read from their own stream, for their dead letters.
-        self._records: dict[str, Any] = {}
-        self._all_values: dict[str, dict[str, Any]] = {}
         self._conversions: list[Outcome] = []
         self._converted: set[str] = set()
 
     def flush(self) -> None:
-        plan = self.builder.plan()
+        for plan in self.builder.plans():
+            self._send_plan(plan)
+
+    def _send_plan(self, plan: Plan) -> None:
         for refusal in plan.refused:
             self._reject(refusal.row, refusal.reason, {"message": refusal.message})
         self._by_stream(plan.simple)
@@ -498,11 +716,11 @@ class ModelStage:
             failed = self._failed.get(line.code)
             for row in line.children:
                 if failed is None:
-                    self._all_values[row.identifier] = row.all_values
                     ready.append(row)
                 else:
                     message = _parent_message(line.code, failed)
                     self._reject(row, "model_rejected", {**failed, "message": message})
+        self.builder.spill.keep_values(ready)
         self._by_stream(ready)
 
     def abandon(self, why: str) -> None:
@@ -519,8 +737,9 @@ class ModelStage:
 
     def _send(self, lines: Sequence[ModelLine]) -> None:
         if self._queue(lines):
-            # Children are sent only once the PIM answered for their parents.
-            self._dispatcher.settle()
+            # Children are sent only once the PIM answered for their parents; products
+            # queued before may wait in their outbox, to go out in full requests.
+            self._dispatcher.wait_for([line.code for line in lines])
 
     def _queue(self, lines: Sequence[ModelLine]) -> bool:
         if not lines:
@@ -529,7 +748,9 @@ class ModelStage:
         for line in lines:
             encoded = _encode(line.payload)
             items.append(
-                Pending(line.stream, line.code, line.payload, {}, _digest(encoded), encoded)
+                Pending(
+                    line.stream, line.code, line.payload, line.record, _digest(encoded), encoded
+                )
             )
         known = self._confirmed.known([item.identifier for item in items])
         todo = [item for item in items if known.get(item.identifier) != item.digest]
@@ -566,13 +787,14 @@ class ModelStage:
             else:
                 self._failed[item.identifier] = {**outcome.body, "status_code": outcome.status_code}
                 self._report.add_model("rejected")
-                if item.identifier in self._records:  # a line of a `product_models:` stream
+                if item.record:  # a line of a `product_models:` stream
                     self._dead_letter(
                         item.stream,
                         item.identifier,
                         outcome.reason or "rejected_by_pim",
                         self._failed[item.identifier],
                         item.payload,
+                        item.record,
                     )
                 if outcome.reason == "retries_exhausted":
                     gone.append(outcome)
@@ -585,8 +807,9 @@ class ModelStage:
         lines = []
         for code, (payload, record) in batch.items():
             body = {key: value for key, value in payload.items() if key != "identifier"}
-            lines.append(ModelLine(code, {"code": code, **body}, stream, body.get("parent")))
-            self._records[code] = record
+            lines.append(
+                ModelLine(code, {"code": code, **body}, stream, body.get("parent"), record=record)
+            )
         self._dispatcher.wait_for(
             [line.code for line in lines] + [line.parent for line in lines if line.parent]
         )
@@ -604,6 +827,7 @@ class ModelStage:
                 "model_rejected",
                 {**failed, "message": _parent_message(line.parent, failed)},
                 line.payload,
+                line.record,
             )
         self._queue(todo)
 
@@ -634,6 +858,7 @@ class ModelStage:
         reason: str,
         body: Mapping[str, Any],
         payload: Mapping[str, Any],
+        record: Mapping[str, Any],
     ) -> None:
         errors = body.get("errors")
         status = body.get("status_code")
@@ -645,7 +870,7 @@ class ModelStage:
                 status_code=status if isinstance(status, int) else None,
                 message=str(body.get("message") or ""),
                 errors=errors if isinstance(errors, list) else None,
-                record=self._records.get(code),
+                record=record,
                 payload=payload,
             )
         )
@@ -657,7 +882,9 @@ class ModelStage:
         item = outcome.item
         if not item.payload.get("parent") or item.identifier in self._converted:
             return False
-        if item.identifier not in self._all_values or not outside_attributes(outcome.body):
+        if not outside_attributes(outcome.body) or not self.builder.spill.has_values(
+            item.identifier
+        ):
             return False
         self._conversions.append(outcome)
         self._converted.add(item.identifier)
@@ -666,9 +893,10 @@ class ModelStage:
     def convert(self) -> bool:
         """Erase the held products' other-level values, then resend them; False if none."""
         held, self._conversions = self._conversions, []
-        all_values = self._all_values
+        spill = self.builder.spill
+        all_values = spill.values_of([outcome.item.identifier for outcome in held])
         # Every product line sent so far is answered: what a conversion needs is in `held`.
-        self._all_values = {}
+        spill.forget_values()
         if not held:
             return False
         for start in range(0, len(held), MAX_LINES):
@@ -687,6 +915,7 @@ class ModelStage:
 
     def close(self) -> None:
         self._confirmed.close()
+        self.builder.spill.close()
 
 
 def _parent_message(parent: str | None, failed: Mapping[str, Any]) -> str:

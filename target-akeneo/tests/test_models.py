@@ -196,6 +196,28 @@ def test_conflict_and_duplicate_axes_dead_lettered(pim: Any, tmp_path: Path) -> 
     assert report["received"] == report["created"] + report["rejected"]
 
 
+def test_models_planned_in_chunks_keep_their_checks(pim: Any, tmp_path: Path) -> None:
+    """More rows than one planning chunk (models.CHUNK_ROWS): every model still goes before
+    its variants, and a conflict is found in any chunk, also with a row read long after the
+    others of its model."""
+    records = rows(styles=1300)  # 5200 rows: 1300 roots and 2600 sub-models, two chunks
+    for record in records:
+        if record["sku"] in ("T0-red-s", "T999-black-m"):  # the first and the last chunk
+            record["material"] = "wool"
+    records.append(dict(records[20], sku="T5-late", size="xl", material="wool"))
+    run = run_target(config(pim, tmp_path), lines(records), tmp_path)
+    assert run.returncode == 0, run.stderr
+    letters = {letter["identifier"]: letter["reason"] for letter in run.dead_letters()}
+    refused = {r["sku"] for r in records if r["style"] in ("TEE0", "TEE5", "TEE999")}
+    assert letters == dict.fromkeys(refused, "model_conflict")
+    stored = {p["identifier"]: p["parent"] for p in pim.all_products()}
+    assert set(stored) == {r["sku"] for r in records} - refused
+    assert stored["T1299-red-m"] == "TEE1299_red"
+    assert len(pim.all_product_models()) == 3 * 1297
+    assert pim.stats()["values_dropped"] == 0
+    assert run.report["models"]["created"] == 3 * 1297
+
+
 def test_rejected_model_dead_letters_its_children(pim: Any, tmp_path: Path) -> None:
     records = rows()
     for record in records:
