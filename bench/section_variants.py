@@ -1,11 +1,14 @@
 """Product models from flat rows: 100k variant rows (10k root models, 30k sub-models) into a
 sandbox, beside the same rows sent as simple products; then again unchanged.
 
-    .venv/bin/python bench/section_variants.py [--rows 100000] [--results bench/RESULTS.md]
+    .venv/bin/python bench/section_variants.py [--rows 100000 [--rows 300000 ...]]
+        [--results bench/RESULTS.md]
 
 Writes its own block of RESULTS.md (between the markers below), leaving the rest as the full
-run wrote it. Rows: each style has 3 colours (a sub-model each) and 10 sizes in all (4, 3, 3),
-so rows / 10 root models and rows * 3 / 10 sub-models.
+run wrote it; figures also in bench/out/results-variants.json. The first size runs all three;
+further sizes (issue 21: peak memory by size) only the model load and its unchanged re-run.
+Rows: each style has 3 colours (a sub-model each) and 10 sizes in all (4, 3, 3), so rows / 10
+root models and rows * 3 / 10 sub-models.
 """
 
 from __future__ import annotations
@@ -119,7 +122,7 @@ def run_target(
     }
 
 
-def measure(rows: int) -> dict[str, Any]:
+def measure(rows: int, *, simple_too: bool = True) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, SandboxProcess(catalog=CATALOG) as sandbox:
         work = Path(tmp)
         singer = work / "variants.singer"
@@ -140,7 +143,7 @@ def measure(rows: int) -> dict[str, Any]:
                 sub_models += 1
         sandbox.reset()
         simple_mapping = {"identifier": "sku", "family": {"value": "clothing"}, "values": VALUES}
-        simple = run_target(sandbox, work, singer, simple_mapping, "simple")
+        simple = run_target(sandbox, work, singer, simple_mapping, "simple") if simple_too else None
     total_writes = variants["products_written"] + variants["models_written"]
     return {
         "rows": rows,
@@ -154,7 +157,8 @@ def measure(rows: int) -> dict[str, Any]:
     }
 
 
-def render(result: dict[str, Any]) -> str:
+def render(results: list[dict[str, Any]]) -> str:
+    result = results[0]
     variants, rerun, simple = result["variants"], result["rerun"], result["simple"]
     per_100 = result["requests_per_100_writes"]
     lines = [
@@ -187,9 +191,35 @@ def render(result: dict[str, Any]) -> str:
         f"Requests per 100 writes: {per_100} (target <= 1.05: {verdict}); unchanged re-run:"
         f" {rerun['write_requests']} write requests (target 0:"
         f" {'PASS' if rerun['write_requests'] == 0 else 'MISS'}).",
-        END,
     ]
+    if len(results) > 1:
+        lines += _by_size(results)
+    lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+def _by_size(results: list[dict[str, Any]]) -> list[str]:
+    """Issue 21: the model path's peak memory by number of rows, first load and re-run."""
+    smallest = results[0]["variants"]["peak_mb"]
+    lines = [
+        "",
+        "Peak memory (ru_maxrss of `target-akeneo`) by number of rows, each size into a fresh"
+        " sandbox and state store, then again unchanged:",
+        "",
+        "| rows | models | first load peak MB | re-run peak MB | first / first at"
+        f" {results[0]['rows']:,} | first load wall s | write requests | requests / 100"
+        " writes | rejected |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        first, again = result["variants"], result["rerun"]
+        lines.append(
+            f"| {result['rows']:,} | {result['root_models'] + result['sub_models']:,} |"
+            f" {first['peak_mb']} | {again['peak_mb']} | {first['peak_mb'] / smallest:.2f} |"
+            f" {first['seconds']} | {first['write_requests']} |"
+            f" {result['requests_per_100_writes']} | {first['rejected']} |"
+        )
+    return lines
 
 
 def keep_block(path: Path, text: str) -> str:
@@ -213,12 +243,20 @@ def write_block(path: Path, block: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, action="append", help="repeatable; 100000")
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument("--from-json", type=Path, help="only re-render results-variants.json")
     args = parser.parse_args()
-    result = measure(args.rows)
-    print(json.dumps(result, indent=2))
-    write_block(args.results, render(result))
+    if args.from_json:
+        results = json.loads(args.from_json.read_text(encoding="utf-8"))
+    else:
+        sizes = args.rows or [100_000]
+        results = [measure(rows, simple_too=i == 0) for i, rows in enumerate(sizes)]
+        out = BENCH / "out"
+        out.mkdir(exist_ok=True)
+        (out / "results-variants.json").write_text(json.dumps(results, indent=2), "utf-8")
+    print(json.dumps(results, indent=2))
+    write_block(args.results, render(results))
     return 0
 
 

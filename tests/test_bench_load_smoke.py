@@ -53,6 +53,11 @@ def test_load_sections_measure_and_splice(tmp_path: Path) -> None:
     [row] = found["pim"]["rows"]
     assert row["target"]["product_requests"] == row["bare"]["product_requests"] == 3
     assert row["limited"]["products"] == 300
+    for client in ("target", "bare"):
+        # The PIM's measured time per request holds the latency delay and the handler's time.
+        fig = row[client]
+        assert fig["pim_seconds_lower_bound"] > fig["latency_seconds_lower_bound"] > 0
+        assert fig["client_held_per_request"] >= fig["pim_seconds_per_request"]
     assert found["pim"]["naive"]["product_requests"] == 5
     assert [r["size"] for r in found["memory"]["rows"]] == [200, 400]
     delta = found["delta"]

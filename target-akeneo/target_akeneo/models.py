@@ -229,7 +229,7 @@ class Known(NamedTuple):
     axes: dict[tuple[str, tuple[bytes, ...]], str]
 
 
-CHUNK_ROWS = 5000  # rows planned and sent at a time (whole models, so a few more)
+CHUNK_ROWS = 2000  # rows planned and sent at a time (whole models, so a few more)
 _BATCH = 500  # identifiers per `IN (...)` query
 
 

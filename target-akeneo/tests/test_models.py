@@ -200,7 +200,7 @@ def test_models_planned_in_chunks_keep_their_checks(pim: Any, tmp_path: Path) ->
     """More rows than one planning chunk (models.CHUNK_ROWS): every model still goes before
     its variants, and a conflict is found in any chunk, also with a row read long after the
     others of its model."""
-    records = rows(styles=1300)  # 5200 rows: 1300 roots and 2600 sub-models, two chunks
+    records = rows(styles=1300)  # 5200 rows: 1300 roots and 2600 sub-models, three chunks
     for record in records:
         if record["sku"] in ("T0-red-s", "T999-black-m"):  # the first and the last chunk
             record["material"] = "wool"
