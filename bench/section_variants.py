@@ -249,14 +249,17 @@ def main() -> int:
     args = parser.parse_args()
     if args.from_json:
         results = json.loads(args.from_json.read_text(encoding="utf-8"))
-    else:
-        sizes = args.rows or [100_000]
-        results = [measure(rows, simple_too=i == 0) for i, rows in enumerate(sizes)]
-        out = BENCH / "out"
-        out.mkdir(exist_ok=True)
+        write_block(args.results, render(results))
+        return 0
+    out = BENCH / "out"
+    out.mkdir(exist_ok=True)
+    results = []
+    for i, rows in enumerate(args.rows or [100_000]):
+        results.append(measure(rows, simple_too=i == 0))
+        # Written after each size, so that a long series keeps what it has measured.
         (out / "results-variants.json").write_text(json.dumps(results, indent=2), "utf-8")
+        write_block(args.results, render(results))
     print(json.dumps(results, indent=2))
-    write_block(args.results, render(results))
     return 0
 
 
