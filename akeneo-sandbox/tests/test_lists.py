@@ -173,6 +173,7 @@ def test_stats_count_route_templates_and_reset(client: TestClient, auth: dict[st
     assert after == {
         "requests_total": 0,
         "requests": [],
+        "served_seconds": [],
         "products_written": 0,
         "products_total": 0,
         "product_models_written": 0,
