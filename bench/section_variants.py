@@ -194,6 +194,8 @@ def render(results: list[dict[str, Any]]) -> str:
     ]
     if len(results) > 1:
         lines += _by_size(results)
+    if result.get("note"):
+        lines += ["", result["note"]]
     lines.append(END)
     return "\n".join(lines) + "\n"
 
