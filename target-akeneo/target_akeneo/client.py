@@ -395,23 +395,38 @@ class AkeneoClient:
             raise
         return list(data if isinstance(data, list) else data.get("_embedded", {}).get("items", []))
 
-    def find_uuids(
-        self, identifiers: Sequence[str], identifier_attribute: str | None
-    ) -> dict[str, str]:
-        """Uuid of each existing product among `identifiers` (one search per 100)."""
-        found: dict[str, str] = {}
+    def _products_among(
+        self, route: str, identifiers: Sequence[str], identifier_attribute: str | None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(identifier, product) of each existing product among `identifiers`: one search
+        (`identifier` IN) per 100, returning only the identifier attribute's values."""
         for start in range(0, len(identifiers), MAX_LINES):
             chunk = identifiers[start : start + MAX_LINES]
             search = {UUID_LOOKUP_FIELD: [{"operator": "IN", "value": list(chunk)}]}
             params = {"search": json.dumps(search), "limit": str(MAX_LINES)}
-            for product in self._items(f"{API_PREFIX}/products-uuid", params, product=True):
+            if identifier_attribute:
+                params["attributes"] = identifier_attribute
+            for product in self._items(f"{API_PREFIX}/{route}", params, product=True):
                 identifier = product.get("identifier")
                 if identifier is None and identifier_attribute:
                     entries = product.get("values", {}).get(identifier_attribute) or [{}]
                     identifier = entries[0].get("data")
                 if identifier is not None:
-                    found[str(identifier)] = str(product["uuid"])
-        return found
+                    yield str(identifier), product
+
+    def find_uuids(
+        self, identifiers: Sequence[str], identifier_attribute: str | None
+    ) -> dict[str, str]:
+        """Uuid of each existing product among `identifiers` (one search per 100)."""
+        found = self._products_among("products-uuid", identifiers, identifier_attribute)
+        return {identifier: str(product["uuid"]) for identifier, product in found}
+
+    def existing_products(
+        self, identifiers: Sequence[str], identifier_attribute: str | None
+    ) -> set[str]:
+        """The identifiers among `identifiers` the PIM has a product for (one search per 100)."""
+        found = self._products_among("products", identifiers, identifier_attribute)
+        return {identifier for identifier, _ in found}
 
     # -- writing ------------------------------------------------------------------
 

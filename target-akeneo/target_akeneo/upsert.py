@@ -242,6 +242,7 @@ class Upserter:
             self._dispatcher.wait_for(item.identifier for item in items)
         todo = self._changed(stream, items)
         self._follow_unchanged(items, todo)
+        todo = self._existing_only(mapping, todo)
         if self._models is not None and not options.dry_run:
             todo = self._models.parents_ready(todo)
         if not todo:
@@ -318,6 +319,32 @@ class Upserter:
             if self._rejected is not None:
                 self._rejected.resolve(stream, same)
         return todo
+
+    def _existing_only(self, mapping: CompiledMapping, items: list[Pending]) -> list[Pending]:
+        """`create: false`: the products the PIM lacks are skipped, found by one search per
+        100 changed products (by uuid, the search's uuids are then used for sending)."""
+        if mapping.mapping.create or not items:
+            return items
+        stream, attribute = mapping.stream, self._structure.identifier_attribute
+        identifiers = [item.identifier for item in items]
+        if self._options.by_uuid:
+            found = self._client.find_uuids(identifiers, attribute)
+            if not self._options.dry_run:
+                self._uuids.searched(found)
+            existing = set(found)
+        else:
+            existing = self._client.existing_products(identifiers, attribute)
+        kept = [item for item in items if item.identifier in existing]
+        if len(kept) < len(items):
+            skipped = [item.identifier for item in items if item.identifier not in existing]
+            self._report.add(stream, "skipped_missing", len(skipped))
+            self._retrying.difference_update((stream, identifier) for identifier in skipped)
+            logger.info(
+                "stream '%s': %d product(s) the PIM does not have were skipped (create: false)",
+                stream,
+                len(skipped),
+            )
+        return kept
 
     def _known_categories(self, items: list[Pending]) -> list[Pending]:
         """Products whose path categories are missing (and not created) are held back."""
