@@ -9,7 +9,6 @@ arrive after a STATE are still checked against it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from target_akeneo.cache import ConfirmedPayloads
+from target_akeneo.cache import ConfirmedPayloads, payload_digest
 from target_akeneo.client import MAX_LINES, AkeneoClient
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import MappingError
@@ -529,10 +528,13 @@ class ModelStage:
         for line in lines:
             encoded = _encode(line.payload)
             items.append(
-                Pending(line.stream, line.code, line.payload, {}, _digest(encoded), encoded)
+                Pending(line.stream, line.code, line.payload, {}, payload_digest(encoded), encoded)
             )
-        known = self._confirmed.known([item.identifier for item in items])
-        todo = [item for item in items if known.get(item.identifier) != item.digest]
+        todo: list[Pending] = []
+        for stream in dict.fromkeys(item.stream for item in items):
+            group = [item for item in items if item.stream == stream]
+            known = self._confirmed.known(stream, [item.identifier for item in group])
+            todo.extend(item for item in group if known.get(item.identifier) != item.digest)
         if len(todo) < len(items):
             self._report.add_model("unchanged", len(items) - len(todo))
         if self._dry_run_writer is not None:
@@ -561,7 +563,7 @@ class ModelStage:
         for outcome in outcomes:
             item = outcome.item
             if outcome.reason is None:
-                self._confirmed.confirm(item.identifier, item.digest)
+                self._confirmed.confirm(item.stream, item.identifier, item.digest)
                 self._report.add_model("created" if outcome.status_code == 201 else "updated")
             else:
                 self._failed[item.identifier] = {**outcome.body, "status_code": outcome.status_code}
@@ -691,7 +693,3 @@ class ModelStage:
 
 def _parent_message(parent: str | None, failed: Mapping[str, Any]) -> str:
     return f"model '{parent}' rejected: {failed.get('message') or ''}"
-
-
-def _digest(line: bytes) -> str:
-    return hashlib.blake2b(line, digest_size=16).hexdigest()

@@ -274,7 +274,10 @@ class Upserter:
             # Before the models go out: their values (a colour axis) may need new options.
             self._create_missing_options(
                 mapping,
-                [Pending(mapping.stream, k, p, r, "", b"") for k, (p, r) in batch.products.items()],
+                [
+                    Pending(mapping.stream, k, p, r, b"", b"")
+                    for k, (p, r) in batch.products.items()
+                ],
             )
         assert self._models is not None
         replaced = self._models.builder.collect(mapping.stream, batch.products)
@@ -308,7 +311,7 @@ class Upserter:
         )
 
     def _changed(self, stream: str, items: list[Pending]) -> list[Pending]:
-        known = self._confirmed.known([item.identifier for item in items])
+        known = self._confirmed.known(stream, [item.identifier for item in items])
         todo = [item for item in items if known.get(item.identifier) != item.digest]
         if len(todo) < len(items):
             self._report.add(stream, "unchanged", len(items) - len(todo))
@@ -515,7 +518,7 @@ class Upserter:
             self._retrying.discard(key)
             if outcome.reason is None:
                 status = "created" if outcome.status_code == 201 else "updated"
-                self._confirmed.confirm(item.identifier, item.digest)
+                self._confirmed.confirm(item.stream, item.identifier, item.digest)
                 confirmed.setdefault(item.stream, []).append(item.identifier)
                 self._follow(item)
             else:
