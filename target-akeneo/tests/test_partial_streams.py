@@ -162,3 +162,22 @@ def test_create_false_skips_products_the_pim_lacks_one_search_per_100(
     assert value(fresh_sandbox, "P-002", "name") == "Shoe 2"
     assert value(fresh_sandbox, "P-002", "price") == [{"amount": "2.00", "currency": "EUR"}]
     assert value(fresh_sandbox, "P-002", "stock") == 2
+
+
+def test_create_false_finds_products_another_stream_still_buffers(
+    fresh_sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    """One run, master data then prices: the master stream's last records are still in its
+    sink when the prices sink fills up; they are handed over first, so nothing is skipped."""
+    masters = [{"sku": f"B-{n:03d}", "name": f"Boot {n}"} for n in range(1, 251)]
+    prices = [
+        {"sku": f"B-{n:03d}", "price": {"amount": n, "currency": "EUR"}} for n in range(51, 251)
+    ]
+    text = messages("master", masters) + messages("prices", prices)
+    done = run(fresh_sandbox, tmp_path, {"master": MASTER, "prices": PRICES}, text)
+    assert done.returncode == 0, done.stderr
+    assert done.report["skipped_missing"] == 0
+    assert done.report["streams"]["prices"]["updated"] == 200
+    assert value(fresh_sandbox, "B-250", "name") == "Boot 250"
+    assert value(fresh_sandbox, "B-250", "price") == [{"amount": "250.00", "currency": "EUR"}]
+    assert value(fresh_sandbox, "B-050", "price") is None
