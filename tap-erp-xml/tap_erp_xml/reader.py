@@ -87,7 +87,9 @@ class RecordReader:
         checked_dtd = False
         external_dtd: str | None = None
         verified_parent: Element | None = None
-        verified = 0
+        verified, verified_tag = 0, ""
+        # With several record tags, siblings of one parent may be records of different paths.
+        several = len(self._tags) > 1
         try:
             for _event, elem in parser:
                 if not checked_dtd:
@@ -95,11 +97,15 @@ class RecordReader:
                     external_dtd = elem.getroottree().docinfo.system_url
                     checked_dtd = True
                 parent = elem.getparent()
-                if parent is not verified_parent or parent is None:
+                if (
+                    parent is not verified_parent
+                    or parent is None
+                    or (several and elem.tag != verified_tag)
+                ):
                     index = self._matching(elem)
                     if index is None:
                         continue
-                    verified_parent, verified = parent, index
+                    verified_parent, verified, verified_tag = parent, index, str(elem.tag)
                 if external_dtd is not None:
                     _refuse_undefined_entities(parser.error_log, name, external_dtd)
                 yield verified, elem

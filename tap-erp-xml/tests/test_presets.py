@@ -3,6 +3,7 @@ stream's own settings and fields are merged over its preset's."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ import pytest
 
 from tap_erp_xml import presets
 from tap_erp_xml.errors import ConfigError
+from tap_erp_xml.paths import parse_record_path
+from tap_erp_xml.reader import RecordReader
 from tap_erp_xml.settings import parse_settings
 from tap_erp_xml.testing import CliRun, run_cli
 from tests.support import ROOT, SAMPLES
@@ -125,6 +128,13 @@ def test_google_merchant_reads_rss_and_atom_files_of_one_stream(tmp_path: Path) 
         "not-a-feed.xml: no element matched record_path '/rss/channel/item' or '/feed/entry'"
         in (run.stderr)
     )
+
+
+def test_two_record_paths_tell_sibling_records_apart() -> None:
+    paths = [parse_record_path(p, {}, "record_path") for p in ("/feed/item", "/feed/entry")]
+    xml = b"<feed><item>1</item><entry>2</entry><other>x</other><item>3</item></feed>"
+    found = RecordReader(paths, None).matches(io.BytesIO(xml), "feed.xml")
+    assert [(index, elem.text) for index, elem in found] == [(0, "1"), (1, "2"), (0, "3")]
 
 
 @pytest.mark.parametrize("name", ["google-merchant", "google-merchant-atom"])
