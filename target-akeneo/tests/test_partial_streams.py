@@ -127,6 +127,28 @@ def test_currency_field_mistakes_are_one_line_each(
     assert fresh_sandbox.all_products() == []
 
 
+def test_currency_field_not_in_the_schema_stops_the_stream(
+    fresh_sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    price = {"type": "object", "properties": {"amount": {"type": "number"},
+             "currency": {"type": "string"}}, "additionalProperties": False}  # fmt: skip
+    schema = {"type": "object", "properties": {"sku": {"type": "string"}, "price": price}}
+    lines = [
+        {"type": "SCHEMA", "stream": "products", "schema": schema, "key_properties": ["sku"]},
+        {"type": "RECORD", "stream": "products",
+         "record": {"sku": "S-1", "price": {"amount": 1, "currency": "EUR"}}},
+    ]  # fmt: skip
+    spec = {"field": "price.amount", "currency": {"field": "price.curency"}}
+    mapping = {"products": {"identifier": "sku", "values": {"price": spec}}}
+    done = run(fresh_sandbox, tmp_path, mapping, "".join(json.dumps(x) + "\n" for x in lines))
+    assert done.returncode != 0
+    assert (
+        "products.values.price.currency: field 'price.curency': 'curency' is not a key of "
+        "'price' in the stream's schema (did you mean 'price.currency'?)"
+    ) in done.stderr
+    assert fresh_sandbox.all_products() == []
+
+
 @pytest.mark.parametrize(
     ("endpoint", "route"), [("identifier", "products"), ("uuid", "products-uuid")]
 )
