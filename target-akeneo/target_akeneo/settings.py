@@ -127,6 +127,13 @@ CONFIG_SCHEMA = th.PropertiesList(
         "requests, retries, duration).",
         default="output/target-akeneo-run-report.json",
     ),
+    _str(
+        "report_page_path",
+        "HTML page each real run writes: its counts, duration and requests, a chart of the "
+        "last 30 runs against this PIM (kept in `cache_path`) and its rejections grouped by "
+        "cause, linked to their dead-letter lines.",
+        default="output/target-akeneo-run-report.html",
+    ),
     _bool(
         "skip_unchanged",
         default=True,
@@ -177,6 +184,13 @@ CONFIG_SCHEMA = th.PropertiesList(
         "dry_run_path",
         "JSON-lines file receiving the payloads of a dry run.",
         default="output/target-akeneo-dry-run.jsonl",
+    ),
+    _str(
+        "preview_path",
+        "HTML page a dry run writes beside its payload file: each product and model new, "
+        "changed (current and sent values side by side), unchanged or refused, with filters. "
+        "One self-contained file (opens from disk, no network).",
+        default="output/target-akeneo-preview.html",
     ),
     _bool(
         "fail_on_rejected",
@@ -292,6 +306,7 @@ class Settings:
     max_concurrency: int
     dead_letter_path: Path
     run_report_path: Path
+    report_page_path: Path
     skip_unchanged: bool
     retry_rejected_days: int
     cache_path: Path
@@ -300,6 +315,7 @@ class Settings:
     category_label_locale: str
     dry_run: bool
     dry_run_path: Path
+    preview_path: Path
     fail_on_rejected: bool
     request_timeout: float
     max_retries: int
