@@ -192,20 +192,23 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def keep_block(path: Path, text: str) -> str:
-    """`text` (a RESULTS.md the full run rendered) with this section's block from `path`."""
+def keep_block(path: Path, text: str, markers: tuple[str, str] = (BEGIN, END)) -> str:
+    """`text` (a RESULTS.md the full run rendered) with a section's block from `path` (this
+    section's, or that of another section writing its own block between `markers`)."""
+    begin, end = markers
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN not in old or END not in old or BEGIN in text:
+    if begin not in old or end not in old or begin in text:
         return text
-    block = BEGIN + old.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+    block = begin + old.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
     return text.rstrip("\n") + "\n\n" + block
 
 
-def write_block(path: Path, block: str) -> None:
+def write_block(path: Path, block: str, markers: tuple[str, str] = (BEGIN, END)) -> None:
+    begin, end = markers
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1].lstrip("\n")
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1].lstrip("\n")
     else:
         text = text.rstrip("\n") + "\n\n" + block
     path.write_text(text, encoding="utf-8")
