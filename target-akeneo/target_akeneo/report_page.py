@@ -198,7 +198,10 @@ def history_chart(runs: Sequence[Mapping[str, Any]], width: int = 640, height: i
         f"<svg id=history xmlns='http://www.w3.org/2000/svg' width={width} height={height}"
         f" viewBox='0 0 {width} {height}' role=img aria-label='counts of the last"
         f" {len(runs)} runs' data-runs={len(runs)}>",
-        f"<line x1={left} y1={y(0)} x2={width - 10} y2={y(0)} stroke='#999'/>",
+        f"<line x1='{left}' y1='{y(0)}' x2='{width - 10}' y2='{y(0)}' stroke='#999'/>",
+        f"<text x='{x(0)}' y='{height - 4}' font-size='11'>{_day(runs[0]) if runs else ''}</text>",
+        f"<text x='{x(span)}' y='{height - 4}' font-size='11' text-anchor='end'>"
+        f"{_day(runs[-1]) if runs else ''}</text>",
         f"<text x={left - 4} y={y(peak) + 4} text-anchor=end font-size=11>{peak}</text>",
         f"<text x={left - 4} y={y(0) + 4} text-anchor=end font-size=11>0</text>",
     ]
@@ -210,10 +213,10 @@ def history_chart(runs: Sequence[Mapping[str, Any]], width: int = 640, height: i
         line = " ".join(f"{px:.1f},{py:.1f}" for px, py, _ in points)
         parts.append(
             f"<g data-series={name}><polyline points='{line}' fill=none"
-            f" stroke='{colour}' stroke-width=2/>"
+            f" stroke='{colour}' stroke-width='2'/>"
         )
         parts.extend(
-            f"<circle cx={px:.1f} cy={py:.1f} r=3 fill='{colour}'>"
+            f"<circle cx='{px:.1f}' cy='{py:.1f}' r='3' fill='{colour}'>"
             f"<title>{name}: {value}</title></circle>"
             for px, py, value in points
         )
@@ -224,6 +227,11 @@ def history_chart(runs: Sequence[Mapping[str, Any]], width: int = 640, height: i
         for name, colour in SERIES.items()
     )
     return "".join(parts) + f"<div class=legend>{legend}</div>"
+
+
+def _day(run: Mapping[str, Any]) -> str:
+    """`2026-12-01 23:05` from a run's `finished_at`."""
+    return escape(str(run.get("finished_at") or "")[:16].replace("T", " "))
 
 
 _STYLE = """
