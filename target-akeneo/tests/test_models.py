@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
-from target_akeneo.testing import REPO, run_target, sandbox_config
+from target_akeneo.testing import REPO, preview_rows, run_target, sandbox_config
 
 VARIANT_CATALOG = REPO / "tests" / "data" / "variants" / "catalog.json"
 WRITE_ROUTES = ("/api/rest/v1/products", "/api/rest/v1/product-models")
@@ -385,14 +385,6 @@ def test_bad_model_block_is_one_line_per_problem(pim: Any, tmp_path: Path) -> No
         run.stderr
     )
     assert writes(pim.stats()) == 0
-
-
-def preview_rows(path: Path) -> dict[str, dict[str, Any]]:
-    """The change preview's rows (its JSON data block) by identifier or model code."""
-    page = path.read_text(encoding="utf-8")
-    start = page.index('<script type="application/json" id="data">') + 42
-    rows = json.loads(page[start : page.index("</script>", start)])
-    return {row["id"]: row for row in rows}
 
 
 def test_dry_run_previews_models_against_the_pim(pim: Any, tmp_path: Path) -> None:
