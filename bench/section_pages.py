@@ -13,8 +13,6 @@ its own block of RESULTS.md (between the markers below); run.py keeps it.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import sys
@@ -23,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from section_variants import write_block
-from workloads import BENCH, CATALOG, ROOT
+from section_variants import section_main
+from workloads import CATALOG, ROOT
 
 sys.path.insert(0, str(ROOT))  # tests.browser: finding Chromium, launching it
 from akeneo_sandbox.testing import SandboxProcess
@@ -155,14 +153,7 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--products", type=int, default=10_000)
-    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
-    args = parser.parse_args()
-    result = measure(args.products)
-    print(json.dumps(result, indent=2))
-    write_block(args.results, render(result), MARKERS)
-    return 0
+    return section_main(__doc__ or "", "--products", 10_000, measure, render, MARKERS)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -214,15 +215,27 @@ def write_block(path: Path, block: str, markers: tuple[str, str] = (BEGIN, END))
     path.write_text(text, encoding="utf-8")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+def section_main(
+    doc: str,
+    size_flag: str,
+    default: int,
+    measure: Callable[[int], dict[str, Any]],
+    render: Callable[[dict[str, Any]], str],
+    markers: tuple[str, str] = (BEGIN, END),
+) -> int:
+    """The command line of a section writing its own block: its size flag and --results."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument(size_flag, type=int, default=default)
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
-    result = measure(args.rows)
+    result = measure(getattr(args, size_flag.lstrip("-")))
     print(json.dumps(result, indent=2))
-    write_block(args.results, render(result))
+    write_block(args.results, render(result), markers)
     return 0
+
+
+def main() -> int:
+    return section_main(__doc__ or "", "--rows", 100_000, measure, render)
 
 
 if __name__ == "__main__":
