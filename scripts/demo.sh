@@ -31,13 +31,12 @@ TAP_ERP_XML_FILES='["examples/apparel/*.xml"]' \
   TAP_ERP_XML_STREAMS="$(cat examples/apparel/tap-streams.json)" \
   TARGET_AKENEO_MAPPING_FILE=examples/apparel/mapping.yml \
   TARGET_AKENEO_RUN_REPORT_PATH=output/apparel-run-report.json \
-  TARGET_AKENEO_REPORT_PAGE_PATH=output/apparel-run-report.html \
   TARGET_AKENEO_DEAD_LETTER_PATH=output/apparel-dead-letter.jsonl \
   .venv/bin/meltano run --state-id-suffix apparel tap-erp-xml target-akeneo || status=$?
 echo "== the PIM now holds"
 .venv/bin/python scripts/show_pim.py
 echo "== pages (nothing is opened for you):"
-echo "   change preview:   $PWD/output/preview.html"
+echo "   change preview:   $PWD/output/target-akeneo-dry-run.html"
 echo "   run report:       $PWD/output/run-report.html (apparel: output/apparel-run-report.html)"
 echo "   sandbox browser:  http://127.0.0.1:8081/sandbox/ui"
 if [ -t 0 ] && [ -t 1 ]; then

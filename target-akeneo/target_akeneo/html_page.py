@@ -52,10 +52,6 @@ def _script_json(value: Any) -> str:
     return dumps(value).replace("<", "\\u003c")
 
 
-def json_block(element_id: str, value: Any) -> str:
-    return f'<script type="application/json" id="{element_id}">{_script_json(value)}</script>'
-
-
 def write_page(
     path: Path,
     *,

@@ -131,8 +131,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         "report_page_path",
         "HTML page each real run writes: its counts, duration and requests, a chart of the "
         "last 30 runs against this PIM (kept in `cache_path`) and its rejections grouped by "
-        "cause, linked to their dead-letter lines.",
-        default="output/target-akeneo-run-report.html",
+        "cause, linked to their dead-letter lines. Unset: beside the JSON run report, "
+        "`run_report_path` with the suffix `.html`.",
     ),
     _bool(
         "skip_unchanged",
@@ -187,10 +187,10 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     _str(
         "preview_path",
-        "HTML page a dry run writes beside its payload file: each product and model new, "
-        "changed (current and sent values side by side), unchanged or refused, with filters. "
-        "One self-contained file (opens from disk, no network).",
-        default="output/target-akeneo-preview.html",
+        "HTML page a dry run writes: each product and model new, changed (current and sent "
+        "values side by side), unchanged or refused, with filters; one self-contained file "
+        "(opens from disk, no network). Unset: beside the payload file, `dry_run_path` with "
+        "the suffix `.html`.",
     ),
     _bool(
         "fail_on_rejected",
@@ -434,6 +434,9 @@ def parse_settings(
         name: properties[name].get("default") if config.get(name) is None else config[name]
         for name in properties
     }
+    for page, beside in (("report_page_path", "run_report_path"), ("preview_path", "dry_run_path")):
+        if values[page] is None:
+            values[page] = str(Path(str(values[beside])).with_suffix(".html"))
     mapping, source = _mapping(config)
     typed = {
         field.name: _convert(field.type, values[field.name])

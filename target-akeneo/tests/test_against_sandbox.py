@@ -194,6 +194,22 @@ def test_dry_run_preview_after_a_run(fresh_sandbox: Any, tmp_path: Path) -> None
     assert run.dead_letters()[0]["message"] == rows["SKU-100236"]["r"]
 
 
+def test_dry_run_preview_by_uuid(fresh_sandbox: Any, tmp_path: Path) -> None:
+    """Through /products-uuid the preview finds the products by their identifier value."""
+    config = sandbox_config(fresh_sandbox, tmp_path, product_endpoint="uuid")
+    assert run_target(config, singer_lines(ACCEPTANCE_RECORDS[:2]), tmp_path).returncode == 0
+    renamed = dict(ACCEPTANCE_RECORDS[1], name={"en": "Merino tee II"})
+    dry = config | {"dry_run": True, "skip_unchanged": False}
+    records = [ACCEPTANCE_RECORDS[0], renamed, ACCEPTANCE_RECORDS[2]]
+    run = run_target(dry, singer_lines(records), tmp_path)
+    assert run.returncode == 0, run.stderr
+    rows = preview_rows(Path(dry["preview_path"]))
+    assert {key: row["s"] for key, row in rows.items()} == {
+        "SKU-100234": "unchanged", "SKU-100235": "changed", "SKU-100236": "new",
+    }  # fmt: skip
+    assert rows["SKU-100235"]["d"] == [["name", "en_US", "", "Merino tee", "Merino tee II"]]
+
+
 def test_fail_on_rejected_exits_non_zero(fresh_sandbox: Any, tmp_path: Path) -> None:
     config = sandbox_config(fresh_sandbox, tmp_path, fail_on_rejected=True)
     run = run_target(config, singer_lines(ACCEPTANCE_RECORDS), tmp_path)
