@@ -182,13 +182,13 @@ class Preview:
             )
         ]
         total = sum(counts.values())
-        per_100 = round(100 * self.reads / self.read_lines, 2) if self.read_lines else 0
         tiles = counts_list([("lines", total), *counts.items(), ("PIM reads", self.reads)])
         options = "".join(f"<option>{escape(family)}</option>" for family in families)
         statuses = "".join(f"<option>{status}</option>" for status in STATUSES)
         body = (
             f"{tiles}<p class=muted id=reads>Current values read with {self.reads} search"
-            f" request(s) for {self.read_lines} line(s): {per_100} per 100.</p>"
+            f" request(s) for {self.read_lines} line(s): one request per 100 identifiers"
+            " of a batch; lines known unchanged from the state store are not read.</p>"
             "<form id=filters><label>Status <select id=status><option value=''>all</option>"
             f"{statuses}</select></label> <label>Family <select id=family>"
             f"<option value=''>all</option>{options}</select></label> <label>Search"
