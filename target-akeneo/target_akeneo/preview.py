@@ -217,7 +217,7 @@ class Preview:
 
 _STYLE = """
 #filters { margin: 0 0 8px; display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
-#rows td.id { font-family: ui-monospace, monospace; }
+#rows td.id { font-family: ui-monospace, monospace; white-space: nowrap; }
 table.diff { width: auto; background: none; }
 table.diff td, table.diff th { border: 0; padding: 1px 8px 1px 0; font-size: 12px; }
 """
