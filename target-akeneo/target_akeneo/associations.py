@@ -228,14 +228,14 @@ class AssociationPass:
         ready = list(self._waiting.values())
         if not final:
             wanted = set().union(*(self._targets(w) for w in ready))
-            known = self._confirmed.known(sorted(wanted))
-            ready = [w for w in ready if self._targets(w) <= known.keys()]
+            known = self._confirmed.in_pim(sorted(wanted))
+            ready = [w for w in ready if self._targets(w) <= known]
         todo = []
         for waiting in ready:
             del self._waiting[waiting.identifier]
             key = waiting.identifier + _SUFFIX
             line = _encode(waiting.line)
-            if self._confirmed.known([key]).get(key) == payload_digest(line):
+            if self._confirmed.known(waiting.stream, [key]).get(key) == payload_digest(line):
                 self._report.add(waiting.stream, "associations_unchanged")
                 continue
             todo.append((waiting, line))
@@ -244,7 +244,9 @@ class AssociationPass:
             results = self._client.upsert_products([line for _w, line in chunk])
             for (waiting, line), result in zip(chunk, results, strict=True):
                 if result.ok:
-                    self._confirmed.confirm(waiting.identifier + _SUFFIX, payload_digest(line))
+                    self._confirmed.confirm(
+                        waiting.stream, waiting.identifier + _SUFFIX, payload_digest(line)
+                    )
                     self._report.add(waiting.stream, "associations_sent")
                 else:
                     reason = "retries_exhausted" if result.exhausted else "association_error"

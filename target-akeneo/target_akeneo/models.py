@@ -11,7 +11,6 @@ models at a time, so memory does not grow with the catalog.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
 import sqlite3
@@ -21,11 +20,13 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from target_akeneo.cache import ConfirmedPayloads
+from target_akeneo.cache import ConfirmedPayloads, payload_digest
 from target_akeneo.client import MAX_LINES, AkeneoClient
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import MappingError
 from target_akeneo.mapping import ModelSpec, Source, StreamMapping
+from target_akeneo.preview import MODEL as MODEL_KIND
+from target_akeneo.preview import DryRun
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter
 
 _encode = msgspec.json.Encoder(order="sorted").encode
@@ -676,7 +677,7 @@ class ModelStage:
         confirmed: ConfirmedPayloads,
         report: RunReport,
         dead_letters: JsonLinesWriter,
-        dry_run_writer: JsonLinesWriter | None,
+        dry_run: DryRun | None,
         send_products: Callable[[str, list[Row]], None],
         reject: Callable[[Row, str, Mapping[str, Any]], None],
     ) -> None:
@@ -686,7 +687,7 @@ class ModelStage:
         self._confirmed = confirmed
         self._report = report
         self._dead_letters = dead_letters
-        self._dry_run_writer = dry_run_writer
+        self._dry_run = dry_run
         self._send_products = send_products
         self._reject = reject
         self._failed: dict[str, Mapping[str, Any]] = {}
@@ -749,16 +750,27 @@ class ModelStage:
             encoded = _encode(line.payload)
             items.append(
                 Pending(
-                    line.stream, line.code, line.payload, line.record, _digest(encoded), encoded
+                    line.stream,
+                    line.code,
+                    line.payload,
+                    line.record,
+                    payload_digest(encoded),
+                    encoded,
                 )
             )
-        known = self._confirmed.known([item.identifier for item in items])
-        todo = [item for item in items if known.get(item.identifier) != item.digest]
+        todo: list[Pending] = []
+        for stream in dict.fromkeys(item.stream for item in items):
+            group = [item for item in items if item.stream == stream]
+            known = self._confirmed.known(stream, [item.identifier for item in group])
+            todo.extend(item for item in group if known.get(item.identifier) != item.digest)
         if len(todo) < len(items):
             self._report.add_model("unchanged", len(items) - len(todo))
-        if self._dry_run_writer is not None:
-            for item in todo:
-                self._dry_run_writer.write({"stream": item.stream, "product_model": item.payload})
+        if self._dry_run is not None:
+            sent = {item.identifier for item in todo}
+            for stream, kept in _by_stream([i for i in items if i.identifier not in sent]).items():
+                self._dry_run.unchanged(MODEL_KIND, stream, kept)
+            for stream, kept in _by_stream(todo).items():
+                self._dry_run.planned(MODEL_KIND, stream, kept)
             self._report.add_model("planned", len(todo))
             return False
         self._dispatcher.send(MODELS, todo)
@@ -782,7 +794,7 @@ class ModelStage:
         for outcome in outcomes:
             item = outcome.item
             if outcome.reason is None:
-                self._confirmed.confirm(item.identifier, item.digest)
+                self._confirmed.confirm(item.stream, item.identifier, item.digest)
                 self._report.add_model("created" if outcome.status_code == 201 else "updated")
             else:
                 self._failed[item.identifier] = {**outcome.body, "status_code": outcome.status_code}
@@ -922,5 +934,8 @@ def _parent_message(parent: str | None, failed: Mapping[str, Any]) -> str:
     return f"model '{parent}' rejected: {failed.get('message') or ''}"
 
 
-def _digest(line: bytes) -> str:
-    return hashlib.blake2b(line, digest_size=16).hexdigest()
+def _by_stream(items: Sequence[Pending]) -> dict[str, list[tuple[str, Mapping[str, Any]]]]:
+    found: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    for item in items:
+        found.setdefault(item.stream, []).append((item.identifier, item.payload))
+    return found
