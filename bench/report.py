@@ -130,6 +130,11 @@ def checks(results: dict[str, Any]) -> list[Check]:
         found.append(_at_least("merchant", what, merchant["vs_maps"], 2))
         what = f"preset records/s vs bare lxml, {size}"
         found.append(_at_least("merchant", what, merchant["vs_lxml"], 0.25))
+    values = results.get("values")
+    if values:
+        for row in values["stores"]:
+            what = f"state store bytes per product, {label(row['size'])} ({row['how']})"
+            found.append(_at_most("values", what, row["bytes_per_product"], 300))
     return found
 
 
@@ -334,6 +339,53 @@ def _merchant_section(row: dict[str, Any]) -> list[str]:
     return out + _table(head, table) + _bars("records (elements) per second", bars, "/s")
 
 
+def _values_section(row: dict[str, Any]) -> list[str]:
+    out = ["## Value deltas: changed values vs whole products (issue 20)", ""]
+    out += [
+        f"A nightly delta of {label(row['size'])} products in which {row['changed']:,} (5%) had "
+        "only their price changed since the last run, sent from the same state store with "
+        "`send: changed_values` and with `send: whole_product`, against a sandbox with "
+        f"`--latency {row['latency']}`. Bytes and values are those of the product lines sent "
+        "(run report: `bytes_sent`, `values_sent`). The sandbox's latency model charges per "
+        "request and per line, not per value: it cannot show the PIM's work per value, only "
+        "that both modes cost the same lines.",
+        "",
+    ]
+    head = [
+        "send", "products sent", "unchanged", "product requests", "values sent",
+        "values per product", "bytes sent", "bytes per product", "latency model s", "wall s",
+    ]  # fmt: skip
+    table = [
+        [
+            f"`{run['send']}`",
+            f"{run['products_sent']:,}",
+            f"{run['unchanged']:,}",
+            str(run["product_requests"]),
+            f"{run['values_sent']:,}",
+            f"{run['values_per_product']:.2f}",
+            f"{run['bytes_sent']:,}",
+            f"{run['bytes_per_product']:.0f}",
+            f"{run['latency_seconds']:.1f}",
+            f"{run['seconds']:.1f}",
+        ]
+        for run in row["nightly"]
+    ]
+    out += _table(head, table)
+    out += [
+        f"Changed values send {row['bytes_ratio']:.3f} of the whole products' bytes and "
+        f"{row['values_ratio']:.3f} of their values.",
+        "",
+        "State store size (all of `cache_path`; hashes per value, not payloads):",
+        "",
+    ]
+    head = ["products", "bytes", "bytes per product", "how"]
+    table = [
+        [label(s["size"]), f"{s['bytes']:,}", f"{s['bytes_per_product']:.0f}", s["how"]]
+        for s in row["stores"]
+    ]
+    return out + _table(head, table)
+
+
 def _sandbox_section(row: dict[str, Any]) -> list[str]:
     out = ["## Sandbox: akeneo-sandbox", ""]
     head = [
@@ -413,6 +465,8 @@ def render(results: dict[str, Any], found: list[Check], commands: list[str]) -> 
         out += _sandbox_section(results["sandbox"])
     if results.get("merchant"):
         out += _merchant_section(results["merchant"])
+    if results.get("values"):
+        out += _values_section(results["values"])
     out += _profiles_section(results.get("profiles"))
     example = (results.get("parity") or {}).get("example")
     if example:

@@ -28,12 +28,13 @@ import section_merchant
 import section_sandbox
 import section_tap
 import section_target
+import section_values
 import section_variants
 from measure import BenchError
 from section_target import Sandbox
 from workloads import BENCH, CATALOG, ROOT, Workloads, label
 
-SECTIONS = ("tap", "target", "e2e", "scaling", "sandbox", "merchant")
+SECTIONS = ("tap", "target", "e2e", "scaling", "sandbox", "merchant", "values")
 LARGE = 1_000_000
 
 
@@ -54,6 +55,8 @@ class Plan:
     profile_size: int
     merchant_size: int = 50_000
     merchant_check: int = 2_000
+    values_size: int = 100_000
+    values_store_sizes: tuple[int, ...] = (100_000, 1_000_000)
 
     def reps_for(self, size: int) -> int:
         return self.reps_large if size >= LARGE else self.reps
@@ -86,6 +89,8 @@ SMOKE = Plan(
     profile_size=300,
     merchant_size=300,
     merchant_check=300,
+    values_size=300,
+    values_store_sizes=(300, 1000),
 )
 
 
@@ -150,6 +155,12 @@ def method(plan: Plan) -> list[str]:
         "- Google Merchant: `bench/generate_merchant.py`, seed 7; the tap with `preset: "
         "google-merchant`, then with plain fields and `stream_maps` expressions giving the same "
         "records, then the bare loop over `item` elements; records/s = records / wall time.",
+        "- Value deltas: a full load of the Singer file into a sandbox with a file database, "
+        "then tonight's file (every 20th product's prices changed) against the same database "
+        "with the latency model on, from two copies of the state store: `send: changed_values`, "
+        "then `send: whole_product`; bytes and values sent are the run report's. State store "
+        "size: the file after the full load, and the store code fed acceptance-shape states "
+        "in-process at the larger sizes (`bench/section_values.py`).",
     ]
 
 
@@ -224,6 +235,12 @@ def run_sections(bench: Bench, only: set[str], install: bool) -> dict[str, Any]:
         row = section_merchant.measure(work, size, plan.reps, plan.merchant_check)
         log(f"  preset {row['vs_maps']:.2f}x stream_maps, {row['vs_lxml']:.2f}x bare lxml")
         results["merchant"] = row
+    if "values" in only:
+        size = plan.values_size
+        log(f"nightly delta of {label(size)} products, 5% price changed: values vs whole")
+        row = section_values.measure(work, size, plan.values_store_sizes)
+        log(f"  changed values send {row['bytes_ratio']:.3f} of the whole products' bytes")
+        results["values"] = row
     if "sandbox" in only:
         assert bench.sandbox is not None
         log("sandbox start and PATCH latency")

@@ -16,8 +16,9 @@ from typing import Any
 
 import msgspec
 
-from target_akeneo.cache import ConfirmedPayloads, payload_digest
+from target_akeneo.cache import ConfirmedPayloads
 from target_akeneo.client import MAX_LINES, AkeneoClient
+from target_akeneo.deltas import delta
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import MappingError
 from target_akeneo.mapping import ModelSpec, Source, StreamMapping
@@ -460,8 +461,11 @@ class ModelStage:
         dry_run_writer: JsonLinesWriter | None,
         send_products: Callable[[str, list[Row]], None],
         reject: Callable[[Row, str, Mapping[str, Any]], None],
+        whole: bool = False,
     ) -> None:
         self.builder = builder
+        # `send: whole_product`: a changed model goes out whole, else only what differs.
+        self._whole = whole
         self._dispatcher = dispatcher
         self._client = client
         self._confirmed = confirmed
@@ -524,17 +528,17 @@ class ModelStage:
     def _queue(self, lines: Sequence[ModelLine]) -> bool:
         if not lines:
             return False
-        items = []
-        for line in lines:
-            encoded = _encode(line.payload)
-            items.append(
-                Pending(line.stream, line.code, line.payload, {}, payload_digest(encoded), encoded)
-            )
+        items = [Pending(line.stream, line.code, line.payload, {}, b"", b"") for line in lines]
         todo: list[Pending] = []
         for stream in dict.fromkeys(item.stream for item in items):
             group = [item for item in items if item.stream == stream]
             known = self._confirmed.known(stream, [item.identifier for item in group])
-            todo.extend(item for item in group if known.get(item.identifier) != item.digest)
+            for item in group:
+                found = delta(item.payload, known.get(item.identifier), whole=self._whole)
+                item.digest = found.state
+                if found.payload is not None:
+                    item.payload, item.line = found.payload, _encode(found.payload)
+                    todo.append(item)
         if len(todo) < len(items):
             self._report.add_model("unchanged", len(items) - len(todo))
         if self._dry_run_writer is not None:

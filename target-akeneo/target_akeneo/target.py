@@ -189,6 +189,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         options=UpsertOptions(
             by_uuid=by_uuid,
             create_missing_options=settings.create_missing_options,
+            whole_product=settings.send == "whole_product",
             dry_run=settings.dry_run,
             batch_size=settings.batch_size,
             max_concurrency=settings.max_concurrency,
@@ -223,6 +224,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
                 dry_run_writer=dry_run_writer if settings.dry_run else None,
                 send_products=upserter.send_rows,
                 reject=upserter.refuse_row,
+                whole=settings.send == "whole_product",
             )
 
         upserter.stage_models(stage)

@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from target_akeneo.associations import AssociationPass
-from target_akeneo.cache import ConfirmedPayloads, payload_digest
+from target_akeneo.cache import ConfirmedPayloads
 from target_akeneo.category_paths import CategoryPaths
 from target_akeneo.client import AkeneoClient, LineResult
+from target_akeneo.deltas import ValueKey, count_values, delta, value_keys
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import PimUnavailableError, TargetAkeneoError
 from target_akeneo.mapping import CompiledMapping
@@ -82,6 +83,7 @@ class UpsertOptions:
 
     by_uuid: bool
     create_missing_options: bool
+    whole_product: bool  # `send: whole_product`: a changed product goes out whole
     dry_run: bool
     batch_size: int
     max_concurrency: int
@@ -149,6 +151,8 @@ class Upserter:
         # Streams with a `model` block: their rows wait for settle (see models.py).
         self._models: ModelStage | None = None
         self._mappings: dict[str, CompiledMapping] = {}
+        # Per stream, the values its mapping may erase (see `deltas.value_keys`).
+        self._erasable: dict[str, tuple[ValueKey, ...]] = {}
 
     def stage_models(self, make: Callable[[Dispatcher], ModelStage]) -> None:
         """Attach the model stage (it sends through this upserter's dispatcher)."""
@@ -233,14 +237,14 @@ class Upserter:
                 payload = {**payload, "enabled": True}  # disabled when it went missing
             if self._category_paths is not None:
                 payload = self._category_paths.to_codes(stream, payload)
-            line = _encode(payload)
-            items.append(Pending(stream, identifier, payload, record, payload_digest(line), line))
+            # The line and the state to remember are set by `_changed`.
+            items.append(Pending(stream, identifier, payload, record, b"", b""))
         if self._category_paths is not None and not options.dry_run:
             items = self._known_categories(items)
         if not options.dry_run:
             # An older version still in flight is answered first: newest wins, sent once.
             self._dispatcher.wait_for(item.identifier for item in items)
-        todo = self._changed(stream, items)
+        todo = self._changed(mapping, items)
         self._follow_unchanged(items, todo)
         if self._models is not None and not options.dry_run:
             todo = self._models.parents_ready(todo)
@@ -250,6 +254,7 @@ class Upserter:
             for item in todo:
                 self._dry_run_writer.write({"stream": stream, "payload": item.payload})
             self._report.add(stream, "planned", len(todo))
+            self._report.add(stream, "values_sent", sum(count_values(i.payload) for i in todo))
             return
         if options.create_missing_options:
             self._create_missing_options(mapping, todo)
@@ -309,9 +314,26 @@ class Upserter:
             )
         )
 
-    def _changed(self, stream: str, items: list[Pending]) -> list[Pending]:
+    def _changed(self, mapping: CompiledMapping, items: list[Pending]) -> list[Pending]:
+        """The products to send, each reduced to what differs from what the PIM confirmed
+        from this stream (`send: changed_values`) or whole when anything differs."""
+        stream = mapping.stream
+        erasable = self._erasable.get(stream)
+        if erasable is None:
+            erasable = self._erasable[stream] = value_keys(mapping.mapping)
         known = self._confirmed.known(stream, [item.identifier for item in items])
-        todo = [item for item in items if known.get(item.identifier) != item.digest]
+        todo = []
+        for item in items:
+            found = delta(
+                item.payload,
+                known.get(item.identifier),
+                whole=self._options.whole_product,
+                erasable=erasable,
+            )
+            item.digest = found.state
+            if found.payload is not None:
+                item.payload, item.line = found.payload, _encode(found.payload)
+                todo.append(item)
         if len(todo) < len(items):
             self._report.add(stream, "unchanged", len(items) - len(todo))
             # The PIM has what these records hold: nothing of theirs is pending any more.
@@ -486,6 +508,12 @@ class Upserter:
                 continue
             if self._options.by_uuid:
                 self._uuids.answered(item.identifier, outcome.status_code)
+            counts[item.stream, "values_sent"] = counts.get(
+                (item.stream, "values_sent"), 0
+            ) + count_values(item.payload)
+            counts[item.stream, "bytes_sent"] = counts.get((item.stream, "bytes_sent"), 0) + len(
+                item.line
+            )
             key = (item.stream, item.identifier)
             retried = key in self._retrying
             self._retrying.discard(key)
