@@ -151,6 +151,8 @@ class Upserter:
         # Streams with a `model` block: their rows wait for settle (see models.py).
         self._models: ModelStage | None = None
         self._mappings: dict[str, CompiledMapping] = {}
+        # Products a delta created (deleted in the PIM meanwhile), to send again whole.
+        self._recreate: list[Pending] = []
         # Per stream, the values its mapping may erase (see `deltas.value_keys`).
         self._erasable: dict[str, tuple[ValueKey, ...]] = {}
 
@@ -227,6 +229,8 @@ class Upserter:
 
     def _send(self, mapping: CompiledMapping, batch: Batch) -> None:
         stream, options = mapping.stream, self._options
+        self._mappings[stream] = mapping
+        self._send_whole()
         items = []
         back: set[str] = set()
         if self._missing is not None and not options.dry_run:
@@ -332,6 +336,8 @@ class Upserter:
             )
             item.digest = found.state
             if found.payload is not None:
+                if found.payload is not item.payload:
+                    item.whole = item.payload
                 item.payload, item.line = found.payload, _encode(found.payload)
                 todo.append(item)
         if len(todo) < len(items):
@@ -514,6 +520,11 @@ class Upserter:
             counts[item.stream, "bytes_sent"] = counts.get((item.stream, "bytes_sent"), 0) + len(
                 item.line
             )
+            if outcome.reason is None and outcome.status_code == 201 and item.whole:
+                # The delta created the product: it was deleted in the PIM. Every stream
+                # sends it whole again, this one at once (counted then).
+                self._recreate.append(item)
+                continue
             key = (item.stream, item.identifier)
             retried = key in self._retrying
             self._retrying.discard(key)
@@ -531,6 +542,8 @@ class Upserter:
                         counts.get((item.stream, "still_rejected"), 0) + 1
                     )
             counts[item.stream, status] = counts.get((item.stream, status), 0) + 1
+        if self._recreate:
+            self._confirmed.forget([item.identifier for item in self._recreate])
         if self._rejected is not None:
             for stream, identifiers in confirmed.items():
                 self._rejected.resolve(stream, identifiers)
@@ -540,6 +553,34 @@ class Upserter:
                 self._missing.confirmed(stream, identifiers)
         for (stream, status), count in counts.items():
             self._report.add(stream, status, count)
+
+    def _send_whole(self) -> None:
+        """Send again, whole, the products a delta created (main thread, outside `account`;
+        before any newer version of them is compared)."""
+        while self._recreate:
+            items, self._recreate = self._recreate, []
+            logger.warning(
+                "%d product(s) deleted in the PIM since last confirmed: sent whole again "
+                "(first: '%s')",
+                len(items),
+                items[0].identifier,
+            )
+            whole = []
+            for item in items:
+                assert item.whole is not None
+                line = _encode(item.whole)
+                whole.append(
+                    Pending(
+                        item.stream, item.identifier, item.whole, item.record, item.digest, line
+                    )
+                )
+            for stream in dict.fromkeys(item.stream for item in whole):
+                group = [item for item in whole if item.stream == stream]
+                if self._options.create_missing_options:
+                    self._create_missing_options(self._mappings[stream], group)
+                if self._options.by_uuid:
+                    self._assign_uuids(group)
+                self._dispatcher.send(PRODUCTS, group)
 
     def _reject(self, outcome: Outcome) -> None:
         item = outcome.item
@@ -595,6 +636,9 @@ class Upserter:
             while self._models.convert():
                 self._dispatcher.settle()
         self._dispatcher.settle()
+        while self._recreate:
+            self._send_whole()
+            self._dispatcher.settle()
         if self._media is not None:
             self._media.settle()
         if self._associations is not None:
@@ -622,6 +666,9 @@ class Upserter:
     def finish(self) -> dict[str, Any]:
         """Account what is still in flight, write the run report, log the summary line."""
         self._dispatcher.settle()
+        while self._recreate and not self._unavailable:
+            self._send_whole()
+            self._dispatcher.settle()
         if self._associations is not None:
             self._associations.flush(final=True)
         self._executor.shutdown(wait=True)

@@ -163,3 +163,48 @@ def test_rejected_delta_is_retried_without_losing_the_change(
         "PURPLE",
         [{"amount": "99.00", "currency": "EUR"}],
     )
+
+
+def test_product_deleted_in_the_pim_is_sent_whole_again(fresh_sandbox: Any, tmp_path: Path) -> None:
+    config = sandbox_config(fresh_sandbox, tmp_path)
+    assert run_target(config, singer_lines([SHOE, TEE]), tmp_path).returncode == 0
+    response = requests.delete(
+        f"{fresh_sandbox.base_url}/api/rest/v1/products/{quote(SHOE['sku'])}",
+        headers={"Authorization": f"Bearer {fresh_sandbox.token()}"},
+        timeout=10,
+    )
+    assert response.status_code == 204, response.text
+    run = run_target(config, singer_lines([priced(SHOE, 99.0), TEE]), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "deleted in the PIM since last confirmed: sent whole again" in run.stderr
+    shoe = fresh_sandbox.get_product(SHOE["sku"])
+    assert shoe is not None
+    assert shoe["family"] == "shoes"
+    assert sorted(shoe["categories"]) == ["shoes_running", "summer_2026"]
+    assert data(shoe, "name") == "Trail runner"
+    assert data(shoe, "price") == [{"amount": "99.00", "currency": "EUR"}]
+    # Created by the delta's line, then updated by the whole one: counted once, as updated.
+    assert (run.report["created"], run.report["updated"], run.report["unchanged"]) == (0, 1, 1)
+    assert run.report["values_sent"] == 1 + 9  # the delta, then the whole product
+    again = run_target(config, singer_lines([priced(SHOE, 99.0), TEE]), tmp_path)
+    assert (again.report["unchanged"], again.report["product_requests"]) == (2, 0)
+
+
+def test_two_versions_in_one_run_end_with_the_newest_values(
+    fresh_sandbox: Any, tmp_path: Path
+) -> None:
+    """Batches hold 200 records: the product's two versions are two deltas in flight."""
+    config = sandbox_config(fresh_sandbox, tmp_path)
+    filler = [dict(TEE, sku=f"FILL-{number:03d}", ean=None) for number in range(240)]
+    assert run_target(config, singer_lines([SHOE, *filler]), tmp_path).returncode == 0
+    edited = [{"locale": "en_US", "scope": "ecommerce", "data": "Edited by the catalog team"}]
+    edit_in_pim(fresh_sandbox, SHOE["sku"], {"values": {"description": edited}})
+    older, newer = priced(SHOE, 99.0), dict(priced(SHOE, 98.0), color="BL")
+    run = run_target(config, singer_lines([older, *filler, newer]), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert (run.report["updated"], run.report["unchanged"]) == (2, 240)
+    assert run.report["values_sent"] == 1 + 2  # the price, then the price and the colour
+    shoe = fresh_sandbox.get_product(SHOE["sku"])
+    assert data(shoe, "price") == [{"amount": "98.00", "currency": "EUR"}]
+    assert data(shoe, "color") == "blue"
+    assert data(shoe, "description") == "Edited by the catalog team"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from akeneo_sandbox.testing import SandboxProcess
 from target_akeneo.testing import REPO, run_target, sandbox_config
@@ -243,6 +244,28 @@ def test_changed_model_value_sent_once_to_the_model(pim: Any, tmp_path: Path) ->
     assert data(pim.get_product_model("TEE0"), "material") == "linen"
     assert data(pim.get_product("T0-black-s"), "material") == "linen"
     assert run.report["models"] == {"created": 0, "updated": 1, "unchanged": 5, "rejected": 0}
+
+
+def test_changed_model_value_keeps_a_model_value_edited_in_the_pim(
+    pim: Any, tmp_path: Path
+) -> None:
+    """`send: changed_values` for models too: the model line carries the material only."""
+    cfg = config(pim, tmp_path)
+    assert run_target(cfg, lines(rows()), tmp_path).returncode == 0
+    edited = {"name": [{"locale": "en_US", "scope": None, "data": "Edited tee"}]}
+    response = requests.patch(
+        f"{pim.base_url}/api/rest/v1/product-models/TEE0",
+        json={"code": "TEE0", "values": edited},
+        headers={"Authorization": f"Bearer {pim.token()}"},
+        timeout=10,
+    )
+    assert response.status_code == 204, response.text
+    changed = [dict(r, material="linen") if r["style"] == "TEE0" else r for r in rows()]
+    run = run_target(cfg, lines(changed), tmp_path)
+    assert run.returncode == 0, run.stderr
+    model = pim.get_product_model("TEE0")
+    assert (data(model, "material"), data(model, "name")) == ("linen", "Edited tee")
+    assert run.report["models"]["updated"] == 1
 
 
 def test_simple_product_becomes_variant_and_back(pim: Any, tmp_path: Path) -> None:
