@@ -348,12 +348,15 @@ def _values_section(row: dict[str, Any]) -> list[str]:
         f"`--latency {row['latency']}`. Bytes and values are those of the product lines sent "
         "(run report: `bytes_sent`, `values_sent`). The sandbox's latency model charges per "
         "request and per line, not per value: it cannot show the PIM's work per value, only "
-        "that both modes cost the same lines.",
+        "that both modes cost the same lines. Times are the mean of each mode's runs (two per "
+        "mode, in ABBA order); sending s is the run report's first product request to last "
+        "answer.",
         "",
     ]
     head = [
         "send", "products sent", "unchanged", "product requests", "values sent",
-        "values per product", "bytes sent", "bytes per product", "latency model s", "wall s",
+        "values per product", "bytes sent", "bytes per product", "latency model s",
+        "sending s", "target CPU s", "wall s",
     ]  # fmt: skip
     table = [
         [
@@ -366,6 +369,8 @@ def _values_section(row: dict[str, Any]) -> list[str]:
             f"{run['bytes_sent']:,}",
             f"{run['bytes_per_product']:.0f}",
             f"{run['latency_seconds']:.1f}",
+            f"{run['sending_seconds']:.1f}",
+            f"{run['cpu_seconds']:.1f}",
             f"{run['seconds']:.1f}",
         ]
         for run in row["nightly"]

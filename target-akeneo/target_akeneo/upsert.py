@@ -503,6 +503,7 @@ class Upserter:
             return
         counts: dict[tuple[str, str], int] = {}
         confirmed: dict[str, list[str]] = {}
+        recreated: list[Pending] = []
         for outcome in outcomes:
             item = outcome.item
             models = self._models
@@ -523,7 +524,7 @@ class Upserter:
             if outcome.reason is None and outcome.status_code == 201 and item.whole:
                 # The delta created the product: it was deleted in the PIM. Every stream
                 # sends it whole again, this one at once (counted then).
-                self._recreate.append(item)
+                recreated.append(item)
                 continue
             key = (item.stream, item.identifier)
             retried = key in self._retrying
@@ -542,8 +543,9 @@ class Upserter:
                         counts.get((item.stream, "still_rejected"), 0) + 1
                     )
             counts[item.stream, status] = counts.get((item.stream, status), 0) + 1
-        if self._recreate:
-            self._confirmed.forget([item.identifier for item in self._recreate])
+        if recreated:
+            self._confirmed.forget([item.identifier for item in recreated])
+            self._recreate.extend(recreated)
         if self._rejected is not None:
             for stream, identifiers in confirmed.items():
                 self._rejected.resolve(stream, identifiers)

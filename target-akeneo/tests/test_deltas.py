@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import requests
 
+from target_akeneo.deltas import delta
 from target_akeneo.testing import ACCEPTANCE_RECORDS, run_target, sandbox_config, singer_lines
 
 SHOE, TEE = ACCEPTANCE_RECORDS[0], ACCEPTANCE_RECORDS[1]
@@ -208,3 +209,17 @@ def test_two_versions_in_one_run_end_with_the_newest_values(
     assert data(shoe, "price") == [{"amount": "98.00", "currency": "EUR"}]
     assert data(shoe, "color") == "blue"
     assert data(shoe, "description") == "Edited by the catalog team"
+
+
+def test_state_is_short_hashes_and_an_unreadable_one_sends_whole() -> None:
+    payload = {
+        "identifier": "A",
+        "family": "shoes",
+        "values": {"name": [{"locale": "en_US", "scope": None, "data": "x" * 500}]},
+    }
+    found = delta(payload, None, whole=False)
+    assert found.payload is payload
+    assert len(found.state) == 1 + 2 * 12  # version, then key and content hash per part
+    assert delta(payload, found.state, whole=False).payload is None
+    # A state written before value hashes (one 16-byte payload hash) is not understood.
+    assert delta(payload, bytes(16), whole=False).payload is payload
