@@ -157,8 +157,9 @@ def method(plan: Plan) -> list[str]:
         "records, then the bare loop over `item` elements; records/s = records / wall time.",
         "- Value deltas: a full load of the Singer file into a sandbox with a file database, "
         "then tonight's file (every 20th product's prices changed) against the same database "
-        "with the latency model on, from two copies of the state store: `send: changed_values`, "
-        "then `send: whole_product`; bytes and values sent are the run report's. State store "
+        "with the latency model on, each run from a copy of the state store, twice per mode in "
+        "ABBA order (`send: whole_product`, `changed_values`, `changed_values`, `whole_product`); "
+        "bytes and values sent are the run report's. State store "
         "size: the file after the full load, and the store code fed acceptance-shape states "
         "in-process at the larger sizes (`bench/section_values.py`).",
     ]

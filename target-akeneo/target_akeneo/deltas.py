@@ -124,10 +124,11 @@ def delta(
     if known is None:
         return Delta(payload, state)
     changed = {key for key, content in current.items() if known.get(key) != content}
-    if whole:
-        if changed or known.keys() != current.keys():
-            return Delta(payload, state)
-        return Delta(None, state)
+    gone = known.keys() - current.keys()
+    if whole and (changed or gone):
+        return Delta(payload, state)
+    if not changed and not gone:
+        return Delta(None, state)  # the common case: compared by hashes only
     sent = {part for key in changed for part, _encoded in groups[key]}
     out: dict[str, Any] = {name: payload[name] for name in IDENTITY if name in payload}
     values: dict[str, list[dict[str, Any]]] = {}
@@ -143,7 +144,7 @@ def delta(
                 if _value_part(attribute, entry.get("locale"), entry.get("scope")) in sent:
                     values.setdefault(attribute, []).append(entry)
     if "#parent" not in sent:
-        for attribute, locale, scope in _erased(erasable, groups, known):
+        for attribute, locale, scope in _erased(erasable, groups, changed | gone):
             values.setdefault(attribute, []).append(
                 {"locale": locale, "scope": scope, "data": None}
             )
@@ -155,13 +156,16 @@ def delta(
 
 
 def _erased(
-    erasable: Iterable[ValueKey], groups: Mapping[bytes, list[tuple[str, bytes]]], known: State
+    erasable: Iterable[ValueKey],
+    groups: Mapping[bytes, list[tuple[str, bytes]]],
+    differing: set[bytes],
 ) -> list[ValueKey]:
-    """The mapped values the payload lacks whose key the confirmed state holds."""
+    """The mapped values the payload lacks whose key hash the confirmed state holds with
+    another content (a key gone, or sharing its hash with a changed part)."""
     present = {part for members in groups.values() for part, _encoded in members}
     found = []
     for key in erasable:
         part = _value_part(*key)
-        if part not in present and _key_hash(part) in known:
+        if part not in present and _key_hash(part) in differing:
             found.append(key)
     return found
