@@ -380,7 +380,8 @@ def _values_section(row: dict[str, Any]) -> list[str]:
         f"Changed values send {row['bytes_ratio']:.3f} of the whole products' bytes and "
         f"{row['values_ratio']:.3f} of their values.",
         "",
-        "State store size (all of `cache_path`; hashes per value, not payloads):",
+        "State store size (hashes per value, not payloads; through the target: the whole "
+        "`cache_path` file after the full load):",
         "",
     ]
     head = ["products", "bytes", "bytes per product", "how"]

@@ -162,7 +162,7 @@ def measure(work: Workloads, size: int, store_sizes: tuple[int, ...]) -> dict[st
         "size": records,
         "bytes": through_target,
         "bytes_per_product": through_target / records,
-        "how": "through the target (whole file after the full load)",
+        "how": "through the target",
     }
     delta_run, whole_run = runs
     return {
