@@ -153,6 +153,7 @@ class Upserter:
         self._mappings: dict[str, CompiledMapping] = {}
         # Products a delta created (deleted in the PIM meanwhile), to send again whole.
         self._recreate: list[Pending] = []
+        self._remade: set[tuple[str, str]] = set()  # those sent whole, not yet answered
         # Per stream, the values its mapping may erase (see `deltas.value_keys`).
         self._erasable: dict[str, tuple[ValueKey, ...]] = {}
 
@@ -530,12 +531,16 @@ class Upserter:
             retried = key in self._retrying
             self._retrying.discard(key)
             if outcome.reason is None:
-                status = "created" if outcome.status_code == 201 else "updated"
+                # A product its delta created (then sent whole) counts as created.
+                remade = key in self._remade
+                self._remade.discard(key)
+                status = "created" if outcome.status_code == 201 or remade else "updated"
                 self._confirmed.confirm(item.stream, item.identifier, item.digest)
                 confirmed.setdefault(item.stream, []).append(item.identifier)
                 self._follow(item)
             else:
                 status = "rejected"
+                self._remade.discard(key)
                 self._media_of.pop(item.identifier, None)
                 self._reject(outcome)
                 if retried:
@@ -546,6 +551,7 @@ class Upserter:
         if recreated:
             self._confirmed.forget([item.identifier for item in recreated])
             self._recreate.extend(recreated)
+            self._remade.update((item.stream, item.identifier) for item in recreated)
         if self._rejected is not None:
             for stream, identifiers in confirmed.items():
                 self._rejected.resolve(stream, identifiers)

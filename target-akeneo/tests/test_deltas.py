@@ -184,8 +184,8 @@ def test_product_deleted_in_the_pim_is_sent_whole_again(fresh_sandbox: Any, tmp_
     assert sorted(shoe["categories"]) == ["shoes_running", "summer_2026"]
     assert data(shoe, "name") == "Trail runner"
     assert data(shoe, "price") == [{"amount": "99.00", "currency": "EUR"}]
-    # Created by the delta's line, then updated by the whole one: counted once, as updated.
-    assert (run.report["created"], run.report["updated"], run.report["unchanged"]) == (0, 1, 1)
+    # Created by the delta's line, then completed by the whole one: counted once, as created.
+    assert (run.report["created"], run.report["updated"], run.report["unchanged"]) == (1, 0, 1)
     assert run.report["values_sent"] == 1 + 9  # the delta, then the whole product
     again = run_target(config, singer_lines([priced(SHOE, 99.0), TEE]), tmp_path)
     assert (again.report["unchanged"], again.report["product_requests"]) == (2, 0)
