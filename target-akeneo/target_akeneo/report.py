@@ -20,6 +20,8 @@ MODEL_OUTCOMES = ("created", "updated", "unchanged", "rejected", "planned")
 MEDIA_OUTCOMES = ("media_uploaded", "media_unchanged", "media_failed")
 ASSOCIATION_OUTCOMES = ("associations_sent", "associations_unchanged", "associations_failed")
 MISSING_OUTCOMES = ("missing", "missing_disabled", "missing_deleted")
+# Of the received: products of a `create: false` stream that the PIM does not have.
+SKIPPED_OUTCOMES = ("skipped_missing",)
 # Of the received: products sent again from the state store, and those rejected again.
 RETRY_COUNTS = ("retried", "still_rejected")
 # What the product lines carried: values (erasures included) and bytes, of every line sent.
@@ -40,7 +42,8 @@ def dumps(value: Any) -> str:
 
 
 class RunReport:
-    """Per-stream counts; received = created + updated + unchanged + rejected (+ planned)."""
+    """Per-stream counts; received = created + updated + unchanged + rejected (+ planned,
+    + skipped_missing)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -70,7 +73,13 @@ class RunReport:
         }
         if not dry_run:
             report.pop("planned")
-        for outcome in (*SENT_COUNTS, *MEDIA_OUTCOMES, *ASSOCIATION_OUTCOMES, *MISSING_OUTCOMES):
+        for outcome in (
+            *SENT_COUNTS,
+            *MEDIA_OUTCOMES,
+            *ASSOCIATION_OUTCOMES,
+            *MISSING_OUTCOMES,
+            *SKIPPED_OUTCOMES,
+        ):
             report[outcome] = self.total(outcome)
         report.update(
             requests=counters.requests,
@@ -82,6 +91,7 @@ class RunReport:
             # This run's dead-letter file, or None when it rejected nothing.
             dead_letter_path=None if dead_letter_path is None else str(dead_letter_path),
             dry_run=dry_run,
+            finished_at=datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="seconds"),
             streams={name: dict(counts) for name, counts in self.streams.items()},
         )
         if self.models:
@@ -101,6 +111,7 @@ def summary_line(report: Mapping[str, Any]) -> str:
         f" still_rejected={report['still_rejected']} values_sent={report['values_sent']}"
         f" requests={report['requests']}"
         f" retries={report['retries']} duration={report['duration_seconds']:.1f}s"
+        + (f" skipped_missing={skipped}" if (skipped := report.get("skipped_missing")) else "")
         + _models_part(report)
     )
 

@@ -9,6 +9,7 @@ import sys
 import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecReader
+from singer_sdk.sinks import Sink
 
 from target_akeneo.associations import AssociationPass, check_types, parse_associations
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
@@ -30,8 +31,10 @@ from target_akeneo.mapping import (
 from target_akeneo.media import MEDIA_TYPES, MediaStore, MediaUploader
 from target_akeneo.missing import MissingProducts, ProductsSeen
 from target_akeneo.models import FamilyVariant, ModelBuilder, ModelStage, load_family_variants
+from target_akeneo.preview import DryRun, Preview
 from target_akeneo.rejected import RejectedStore
 from target_akeneo.report import JsonLinesWriter, RunFileWriter, RunReport
+from target_akeneo.report_page import RunHistory
 from target_akeneo.sdk_compat import ConfigValidatedOnParse, SettleBeforeState
 from target_akeneo.settings import CONFIG_SCHEMA, Settings, parse_settings
 from target_akeneo.sinks import AkeneoSink
@@ -76,6 +79,15 @@ class TargetAkeneo(ConfigValidatedOnParse, SettleBeforeState):
                 f"{self.settings.mapping_source}: no mapping for stream '{stream}'"
                 f" (mapped streams: {known})"
             ) from None
+
+    def drain_others(self, sink: Sink) -> None:
+        """Hand over the records other streams hold, before `sink`'s batch: a `create: false`
+        stream then finds the products that earlier records of another stream create."""
+        for stream in self._mappings:
+            if stream != sink.stream_name and self.sink_exists(stream):
+                other = self.get_sink(stream)
+                if other.current_size:
+                    self.drain_one(other)
 
     def settle_before_state(self) -> None:
         """STATE only once the PIM answered for every product before it (or raise)."""
@@ -168,7 +180,14 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         ", ".join(sorted(mappings)),
     )
     report, dead_letters = RunReport(), RunFileWriter(settings.dead_letter_path, started)
-    dry_run_writer = JsonLinesWriter(settings.dry_run_path)
+    dry_run = DryRun(JsonLinesWriter(settings.dry_run_path))
+    if settings.dry_run:
+        dry_run.preview = Preview(
+            client,
+            structure,
+            by_uuid=by_uuid,
+            create_missing_options=settings.create_missing_options,
+        )
     confirmed = ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged)
     associations = None
     if links and not settings.dry_run:
@@ -185,7 +204,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         confirmed=confirmed,
         report=report,
         dead_letters=dead_letters,
-        dry_run_writer=dry_run_writer,
+        dry_run=dry_run,
         options=UpsertOptions(
             by_uuid=by_uuid,
             create_missing_options=settings.create_missing_options,
@@ -196,6 +215,8 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
             base_url=settings.base_url,
             dead_letter_path=settings.dead_letter_path,
             run_report_path=settings.run_report_path,
+            preview_path=settings.preview_path,
+            report_page_path=settings.report_page_path,
         ),
         uuid_store=uuid_store,
         rejected=rejected,
@@ -204,6 +225,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         associations=associations,
         category_paths=category_paths,
         missing=_missing(settings, client, confirmed, report),
+        history=None if settings.dry_run else RunHistory(settings.cache_path, settings.base_url),
     )
     model_specs = {name: m.model for name, m in streams.items() if m.model is not None}
     if model_specs or any(m.kind == "product_models" or m.parent for m in streams.values()):
@@ -221,7 +243,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
                 confirmed=confirmed_models,
                 report=report,
                 dead_letters=dead_letters,
-                dry_run_writer=dry_run_writer if settings.dry_run else None,
+                dry_run=dry_run if settings.dry_run else None,
                 send_products=upserter.send_rows,
                 reject=upserter.refuse_row,
                 whole=settings.send == "whole_product",
