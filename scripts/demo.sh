@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo from a fresh clone: install, start the embedded akeneo-sandbox PIM on
-# 127.0.0.1:8081, run `meltano run tap-erp-xml target-akeneo` on examples/, show the PIM and
-# print the address of its browser (kept up until Enter when run from a terminal).
+# 127.0.0.1:8081, run `meltano run tap-erp-xml target-akeneo` on examples/ (a full export with
+# images, cross-sells and category paths, then the next day's export without one product),
+# show the PIM and print the address of its browser (kept up until Enter from a terminal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -19,9 +20,17 @@ trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null |
 .venv/bin/python scripts/show_pim.py --wait
 echo "== meltano install"
 .venv/bin/meltano install
-echo "== meltano run tap-erp-xml target-akeneo"
+echo "== meltano run tap-erp-xml target-akeneo (examples/erp: the full export of 2026-11-20)"
+# Images come from examples/images, X_SELL/UPSELL links follow once both products are in,
+# and the category paths' missing nodes are created (meltano.yml's dev environment).
 status=0
 .venv/bin/meltano run tap-erp-xml target-akeneo || status=$?
+echo "== meltano run tap-erp-xml target-akeneo (examples/erp-next: the export of 2026-11-21)"
+# The same products but DEMO-3001: on the export's ACTIVATE_VERSION the target disables it.
+TAP_ERP_XML_FILES='["examples/erp-next/*.xml"]' \
+  TARGET_AKENEO_RUN_REPORT_PATH=output/next-run-report.json \
+  TARGET_AKENEO_DEAD_LETTER_PATH=output/next-dead-letter.jsonl \
+  .venv/bin/meltano run tap-erp-xml target-akeneo || status=$?
 echo "== meltano run tap-erp-xml target-akeneo on examples/apparel (flat rows -> product models)"
 # One row per SKU; the target builds the root model, the colour sub-models and the variants.
 TAP_ERP_XML_FILES='["examples/apparel/*.xml"]' \
