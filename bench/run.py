@@ -24,6 +24,7 @@ import profiles
 import report
 import run_load
 import section_e2e
+import section_media
 import section_merchant
 import section_sandbox
 import section_tap
@@ -33,7 +34,7 @@ from measure import BenchError
 from section_target import Sandbox
 from workloads import BENCH, CATALOG, ROOT, Workloads, label
 
-SECTIONS = ("tap", "target", "e2e", "scaling", "sandbox", "merchant")
+SECTIONS = ("tap", "target", "e2e", "scaling", "sandbox", "merchant", "media")
 LARGE = 1_000_000
 
 
@@ -54,6 +55,7 @@ class Plan:
     profile_size: int
     merchant_size: int = 50_000
     merchant_check: int = 2_000
+    media_size: int = 10_000
 
     def reps_for(self, size: int) -> int:
         return self.reps_large if size >= LARGE else self.reps
@@ -86,6 +88,7 @@ SMOKE = Plan(
     profile_size=300,
     merchant_size=300,
     merchant_check=300,
+    media_size=50,
 )
 
 
@@ -150,6 +153,11 @@ def method(plan: Plan) -> list[str]:
         "- Google Merchant: `bench/generate_merchant.py`, seed 7; the tap with `preset: "
         "google-merchant`, then with plain fields and `stream_maps` expressions giving the same "
         "records, then the bare loop over `item` elements; records/s = records / wall time.",
+        "- Media: one run (not repeated) of `target-akeneo` on products with one image URL each "
+        "from a loopback HTTP server in the harness (a distinct ~1 kB PNG per product, with an "
+        "ETag), into an empty sandbox with its built-in demo catalog, then the same input again "
+        "with the same state store. Image requests counted by that server, media requests "
+        "(/api/rest/v1/media-files) by the sandbox.",
     ]
 
 
@@ -187,6 +195,7 @@ def commands(smoke: bool) -> list[str]:
         "--catalog tests/data/acceptance/catalog.json",
         "python bench/generate_merchant.py bench/out/merchant-<N>-seed7.xml --items <N>",
         "tap-erp-xml --config bench/out/merchant-preset-<N>.json > /dev/null   # and -maps-",
+        "target-akeneo --config target.json < media.singer.jsonl   # twice, images on loopback",
     ]
 
 
@@ -224,6 +233,10 @@ def run_sections(bench: Bench, only: set[str], install: bool) -> dict[str, Any]:
         row = section_merchant.measure(work, size, plan.reps, plan.merchant_check)
         log(f"  preset {row['vs_maps']:.2f}x stream_maps, {row['vs_lxml']:.2f}x bare lxml")
         results["merchant"] = row
+    if "media" in only:
+        size = plan.media_size
+        log(f"{label(size)} products with one image each from a loopback server, then re-run")
+        results["media"] = section_media.measure(work, size)
     if "sandbox" in only:
         assert bench.sandbox is not None
         log("sandbox start and PATCH latency")

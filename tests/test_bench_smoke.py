@@ -91,7 +91,7 @@ def test_results_file_has_every_section_and_a_verdict_per_target(
     results = Path(summary["results"])
     assert results.parent == out
     text = results.read_text(encoding="utf-8")
-    for heading in ("## Tap", "## Target", "## End to end", "## Scaling", "## Sandbox"):
+    for heading in ("## Tap", "## Target", "## End to end", "## Scaling", "## Sandbox", "## Media"):
         assert heading in text
     assert summary["checks"]
     for check in summary["checks"]:
@@ -109,3 +109,15 @@ def test_merchant_section_compares_the_preset_with_stream_maps(
     assert row["maps_rps"] > 0
     assert row["vs_maps"] == pytest.approx(row["preset_rps"] / row["maps_rps"], rel=0.5)
     assert {c["section"] for c in summary["checks"]} >= {"merchant"}
+
+
+def test_media_section_counts_image_and_pim_media_requests(
+    smoke: tuple[dict[str, Any], Path],
+) -> None:
+    summary, _ = smoke
+    row = summary["media"]
+    first, rerun = row["first"], row["rerun"]
+    assert (first["image_200"], first["pim_media_requests"], first["uploaded"]) == (50, 50, 50)
+    # The re-run's image requests are all conditional and answered 304; the PIM gets none.
+    assert (rerun["image_304"], rerun["pim_media_requests"], rerun["unchanged"]) == (50, 0, 50)
+    assert {c["section"] for c in summary["checks"]} >= {"media"}
