@@ -5,13 +5,18 @@ The mapping's `associations` and `quantified_associations` keys are parsed and c
 line of its own for each product, after the products of the run are confirmed: a product
 may name one that comes later in the same export, and a link the PIM refuses (a product
 that exists nowhere) is reported for that product without holding back its other data.
+Waiting lines are kept in the state store's file (`WaitingLines`), not in memory: a line
+naming a product that is not in the export waits until the end of the run.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping, Sequence
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -20,7 +25,7 @@ from target_akeneo.cache import ConfirmedPayloads, payload_digest
 from target_akeneo.client import MAX_LINES, AkeneoClient
 from target_akeneo.errors import MappingError, ValueShapeError
 from target_akeneo.mapping import parse_path, read_path
-from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter
+from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter, dumps
 
 logger = logging.getLogger("target-akeneo")
 
@@ -169,12 +174,83 @@ def build_line(identifier: str, record: Mapping[str, Any], links: Sequence[Link]
     return line
 
 
+def targets(line: Mapping[str, Any]) -> list[str]:
+    """The products an association line names (those it waits for)."""
+    names: set[str] = set()
+    for by_kind in line.get("associations", {}).values():
+        names.update(by_kind.get("products", ()))
+    for by_kind in line.get("quantified_associations", {}).values():
+        names.update(entry["identifier"] for entry in by_kind.get("products", ()))
+    return sorted(names)
+
+
 @dataclass
 class _Waiting:
     stream: str
     identifier: str
     record: Mapping[str, Any]
     line: dict[str, Any]
+    targets: list[str]
+
+
+class WaitingLines:
+    """This run's association lines not sent yet: a TEMP table of the state store's
+    connection, on disk (dropped at close), so waiting lines cost no memory."""
+
+    CHUNK = 500
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit: each write is its own (temp-file) transaction, never a long one.
+        self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA temp_store = FILE")
+        self._db.execute(
+            "CREATE TEMP TABLE waiting_associations (identifier TEXT PRIMARY KEY,"
+            " stream TEXT NOT NULL, record TEXT NOT NULL, line TEXT NOT NULL,"
+            " targets TEXT NOT NULL)"
+        )
+
+    def put(self, waiting: _Waiting) -> None:
+        """Keep a line; a newer line of the same product replaces the older one."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO waiting_associations VALUES (?, ?, ?, ?, ?)",
+            (
+                waiting.identifier,
+                waiting.stream,
+                dumps(waiting.record),
+                dumps(waiting.line),
+                json.dumps(waiting.targets),
+            ),
+        )
+
+    def chunks(self) -> Iterator[list[_Waiting]]:
+        """Every waiting line, `CHUNK` at a time in the order they came (the caller may
+        remove lines of a chunk before asking for the next)."""
+        last = 0
+        while True:
+            rows = self._db.execute(
+                "SELECT rowid, identifier, stream, record, line, targets"
+                " FROM waiting_associations WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (last, self.CHUNK),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [
+                _Waiting(
+                    stream, identifier, json.loads(record), json.loads(line), json.loads(names)
+                )
+                for _rowid, identifier, stream, record, line, names in rows
+            ]
+
+    def remove(self, identifiers: Sequence[str]) -> None:
+        self._db.executemany(
+            "DELETE FROM waiting_associations WHERE identifier = ?",
+            [(identifier,) for identifier in identifiers],
+        )
+
+    def close(self) -> None:
+        self._db.close()
 
 
 class AssociationPass:
@@ -186,15 +262,16 @@ class AssociationPass:
         client: AkeneoClient,
         links: Mapping[str, Sequence[Link]],
         confirmed: ConfirmedPayloads,
+        waiting: WaitingLines,
         report: RunReport,
         dead_letters: JsonLinesWriter,
     ) -> None:
         self._client = client
         self._links = links
         self._confirmed = confirmed
+        self._waiting = waiting
         self._report = report
         self._dead_letters = dead_letters
-        self._waiting: dict[str, _Waiting] = {}
 
     def add(self, stream: str, identifier: str, record: Mapping[str, Any]) -> None:
         """A product the PIM has (confirmed or unchanged): queue its association line."""
@@ -204,18 +281,10 @@ class AssociationPass:
         try:
             line = build_line(identifier, record, links)
         except ValueShapeError as exc:
-            waiting = _Waiting(stream, identifier, record, {})
+            waiting = _Waiting(stream, identifier, record, {}, [])
             self._fail(waiting, None, str(exc), [], "association_error")
             return
-        self._waiting[identifier] = _Waiting(stream, identifier, record, line)
-
-    def _targets(self, waiting: _Waiting) -> set[str]:
-        names: set[str] = set()
-        for by_kind in waiting.line.get("associations", {}).values():
-            names.update(by_kind.get("products", ()))
-        for by_kind in waiting.line.get("quantified_associations", {}).values():
-            names.update(entry["identifier"] for entry in by_kind.get("products", ()))
-        return names
+        self._waiting.put(_Waiting(stream, identifier, record, line, targets(line)))
 
     def flush(self, *, final: bool) -> None:
         """Send the lines whose linked products the PIM has; at the end of the run, all.
@@ -223,16 +292,21 @@ class AssociationPass:
         Before the end, a line naming a product not confirmed yet waits (it may come later
         in the export); at the end the PIM decides, and refuses a product that exists nowhere.
         """
-        if not self._waiting:
-            return
-        ready = list(self._waiting.values())
-        if not final:
-            wanted = set().union(*(self._targets(w) for w in ready))
-            known = self._confirmed.known(sorted(wanted))
-            ready = [w for w in ready if self._targets(w) <= known.keys()]
+        for chunk in self._waiting.chunks():
+            ready = chunk
+            if not final:
+                wanted = sorted({name for waiting in chunk for name in waiting.targets})
+                known = self._confirmed.known(wanted)
+                ready = [w for w in chunk if all(name in known for name in w.targets)]
+            self._waiting.remove([waiting.identifier for waiting in ready])
+            self._send(ready)
+
+    def close(self) -> None:
+        self._waiting.close()
+
+    def _send(self, ready: Sequence[_Waiting]) -> None:
         todo = []
         for waiting in ready:
-            del self._waiting[waiting.identifier]
             key = waiting.identifier + _SUFFIX
             line = _encode(waiting.line)
             if self._confirmed.known([key]).get(key) == payload_digest(line):

@@ -30,6 +30,8 @@ logger = logging.getLogger("target-akeneo")
 
 MEDIA_TYPES = frozenset({"pim_catalog_image", "pim_catalog_file"})
 _MB = 1_000_000  # Akeneo's max_file_size is in decimal megabytes
+# Media values waiting or in work per worker: one being fetched, one ready.
+IN_FLIGHT_PER_WORKER = 2
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,11 @@ class MediaUploader:
         self._executor = ThreadPoolExecutor(
             max_workers=concurrency, thread_name_prefix="akeneo-media"
         )
-        self._futures: list[Future[None]] = []
+        # At most this many values queued or in work: `submit` waits for a free slot, so
+        # the queue (each entry holds its product's record) never grows with the input.
+        self._slots = threading.BoundedSemaphore(IN_FLIGHT_PER_WORKER * concurrency)
+        self._lock = threading.Lock()
+        self._futures: set[Future[None]] = set()
         # A failure of the PIM itself (retries exhausted) stops the run like a product's.
         self.unavailable: list[str] = []
 
@@ -193,14 +199,34 @@ class MediaUploader:
         record: Mapping[str, Any],
         values: list[MediaValue],
     ) -> None:
-        """Queue the values of a product that the PIM has (confirmed or unchanged)."""
+        """Queue the values of a product that the PIM has (confirmed or unchanged); waits
+        while every slot is taken."""
         for value in values:
-            self._futures.append(
-                self._executor.submit(self._one, stream, identifier, record, value)
-            )
+            self._slots.acquire()
+            try:
+                future = self._executor.submit(self._one, stream, identifier, record, value)
+            except BaseException:
+                self._slots.release()
+                raise
+            with self._lock:
+                self._futures.add(future)
+            future.add_done_callback(self._done)
+
+    def _done(self, future: Future[None]) -> None:
+        self._slots.release()
+        if future.exception() is None:  # a failure stays until settle raises it
+            with self._lock:
+                self._futures.discard(future)
+
+    @property
+    def in_flight(self) -> int:
+        """Values queued or in work, and failed ones not yet raised by `settle`."""
+        with self._lock:
+            return len(self._futures)
 
     def settle(self) -> None:
-        futures, self._futures = self._futures, []
+        with self._lock:
+            futures, self._futures = list(self._futures), set()
         for future in futures:
             future.result()
 

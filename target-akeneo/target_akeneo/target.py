@@ -10,7 +10,12 @@ import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecReader
 
-from target_akeneo.associations import AssociationPass, check_types, parse_associations
+from target_akeneo.associations import (
+    AssociationPass,
+    WaitingLines,
+    check_types,
+    parse_associations,
+)
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
 from target_akeneo.categories import CategoryCheck
 from target_akeneo.category_paths import CategoryPaths
@@ -176,6 +181,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
             client=client,
             links=links,
             confirmed=confirmed,
+            waiting=WaitingLines(settings.cache_path),
             report=report,
             dead_letters=dead_letters,
         )

@@ -593,6 +593,7 @@ class Upserter:
         self._dispatcher.settle()
         if self._associations is not None:
             self._associations.flush(final=True)
+            self._associations.close()
         self._executor.shutdown(wait=True)
         if self._media is not None:
             self._media.close()
