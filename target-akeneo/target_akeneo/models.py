@@ -22,7 +22,9 @@ from target_akeneo.client import MAX_LINES, AkeneoClient
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import MappingError
 from target_akeneo.mapping import ModelSpec, Source, StreamMapping
+from target_akeneo.media import MediaUploader, MediaValue, Owner, split_media
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter
+from target_akeneo.structure import PimStructure
 
 _encode = msgspec.json.Encoder(order="sorted").encode
 MODELS = "models"  # the dispatcher lane of product model lines
@@ -461,8 +463,15 @@ class ModelStage:
         dry_run_writer: JsonLinesWriter | None,
         send_products: Callable[[str, list[Row]], None],
         reject: Callable[[Row, str, Mapping[str, Any]], None],
+        media: MediaUploader | None = None,
+        structure: PimStructure | None = None,
     ) -> None:
         self.builder = builder
+        # Image and file values of models go through the media step once the model is
+        # confirmed, as products' do; held only while the model line is in flight.
+        self._media = media
+        self._structure = structure
+        self._media_of: dict[str, list[MediaValue]] = {}
         self._dispatcher = dispatcher
         self._client = client
         self._confirmed = confirmed
@@ -527,14 +536,16 @@ class ModelStage:
             return False
         items = []
         for line in lines:
-            encoded = _encode(line.payload)
-            items.append(
-                Pending(line.stream, line.code, line.payload, {}, _digest(encoded), encoded)
-            )
+            payload = self._split_media(line.code, line.payload)
+            encoded = _encode(payload)
+            items.append(Pending(line.stream, line.code, payload, {}, _digest(encoded), encoded))
         known = self._confirmed.known([item.identifier for item in items])
         todo = [item for item in items if known.get(item.identifier) != item.digest]
         if len(todo) < len(items):
             self._report.add_model("unchanged", len(items) - len(todo))
+            for item in items:
+                if known.get(item.identifier) == item.digest:
+                    self._follow(item)  # the PIM has this model: its media may still change
         if self._dry_run_writer is not None:
             for item in todo:
                 self._dry_run_writer.write({"stream": item.stream, "product_model": item.payload})
@@ -563,7 +574,9 @@ class ModelStage:
             if outcome.reason is None:
                 self._confirmed.confirm(item.identifier, item.digest)
                 self._report.add_model("created" if outcome.status_code == 201 else "updated")
+                self._follow(item)
             else:
+                self._media_of.pop(item.identifier, None)
                 self._failed[item.identifier] = {**outcome.body, "status_code": outcome.status_code}
                 self._report.add_model("rejected")
                 if item.identifier in self._records:  # a line of a `product_models:` stream
@@ -577,6 +590,24 @@ class ModelStage:
                 if outcome.reason == "retries_exhausted":
                     gone.append(outcome)
         return gone
+
+    def _split_media(self, code: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The model line without media sources; these follow once the PIM has the model."""
+        if self._media is None or self._structure is None:
+            return payload
+        payload, media = split_media(payload, self._structure)
+        self._media.forget_erased(Owner(code, model=True), payload)
+        if media:
+            self._media_of[code] = media
+        else:
+            self._media_of.pop(code, None)
+        return payload
+
+    def _follow(self, item: Pending) -> None:
+        values = self._media_of.pop(item.identifier, None)
+        if values and self._media is not None:
+            record = self._records.get(item.identifier) or {}
+            self._media.submit(item.stream, Owner(item.identifier, model=True), record, values)
 
     # -- models from their own stream (`product_models:` mappings) ------------------------
 

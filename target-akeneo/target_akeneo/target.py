@@ -175,6 +175,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
     report, dead_letters = RunReport(), RunFileWriter(settings.dead_letter_path, started)
     dry_run_writer = JsonLinesWriter(settings.dry_run_path)
     confirmed = ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged)
+    media = _media(settings, client, structure, report, dead_letters)
     associations = None
     if links and not settings.dry_run:
         associations = AssociationPass(
@@ -205,7 +206,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         uuid_store=uuid_store,
         rejected=rejected,
         categories=categories,
-        media=_media(settings, client, structure, report, dead_letters),
+        media=media,
         associations=associations,
         category_paths=category_paths,
         missing=_missing(settings, client, confirmed, report),
@@ -229,6 +230,8 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
                 dry_run_writer=dry_run_writer if settings.dry_run else None,
                 send_products=upserter.send_rows,
                 reject=upserter.refuse_row,
+                media=media,
+                structure=structure,
             )
 
         upserter.stage_models(stage)

@@ -33,7 +33,7 @@ from target_akeneo.client import AkeneoClient, LineResult
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import PimUnavailableError, TargetAkeneoError
 from target_akeneo.mapping import CompiledMapping
-from target_akeneo.media import MediaUploader, MediaValue, split_media
+from target_akeneo.media import MediaUploader, MediaValue, Owner, split_media
 from target_akeneo.missing import MissingProducts
 from target_akeneo.models import MODELS, ModelStage, Row
 from target_akeneo.option_codes import OptionCodes
@@ -291,6 +291,7 @@ class Upserter:
     def refuse_row(self, row: Row, reason: str, body: Mapping[str, Any]) -> None:
         """Dead-letter a row of a model stream that is not sent (conflict, model rejected)."""
         self._report.add(row.stream, "rejected")
+        self._media_of.pop(row.identifier, None)
         errors = body.get("errors")
         status = body.get("status_code")
         self._dead_letters.write(
@@ -356,7 +357,7 @@ class Upserter:
         if self._media is None or self._options.dry_run:
             return payload
         payload, media = split_media(payload, self._structure)
-        self._media.forget_erased(identifier, payload)
+        self._media.forget_erased(Owner(identifier), payload)
         if media:
             self._media_of[identifier] = media
         else:
@@ -381,7 +382,7 @@ class Upserter:
             self._associations.add(item.stream, item.identifier, item.record)
         values = self._media_of.pop(item.identifier, None)
         if values and self._media is not None:
-            self._media.submit(item.stream, item.identifier, item.record, values)
+            self._media.submit(item.stream, Owner(item.identifier), item.record, values)
 
     def _create_missing_options(self, mapping: CompiledMapping, items: Sequence[Pending]) -> None:
         """Create the options a mapped select value needs, with codes Akeneo accepts made from

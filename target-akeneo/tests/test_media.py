@@ -405,3 +405,68 @@ def test_redirects_are_followed_a_few_times(images: ImageServer) -> None:
     with pytest.raises(MediaRefused) as refused:
         fetcher.fetch(images.url("/r1"), 10_000)  # 5 redirects
     assert refused.value.rule == "redirects"
+
+
+MODEL_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "sku": {"type": "string"},
+        "style": {"type": "string"},
+        "color": {"type": "string"},
+        "size": {"type": "string"},
+        "image": {"type": ["string", "null"]},
+    },
+}
+MODEL_MAPPING = {
+    "products": {
+        "identifier": "sku",
+        "family": {"value": "clothing"},
+        "model": {"code": "style", "family_variant": {"value": "clothing_color_size"}},
+        "values": {"color": "color", "size": "size", "image": "image"},
+    }
+}
+
+
+def test_model_level_image_is_uploaded_to_the_product_model(
+    pim: SandboxProcess, tmp_path: Path
+) -> None:
+    """`image` is a colour-level attribute of `clothing_color_size`: each row's image goes
+    to its sub-model, uploaded with a `product_model` part once the model exists."""
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "black.png").write_bytes(PNG)
+    (folder / "red.png").write_bytes(OTHER_PNG)
+    rows = [
+        {"sku": f"TEE-{color}-{size}", "style": "TEE", "color": color, "size": size,
+         "image": str(folder / f"{color}.png")}
+        for color in ("black", "red")
+        for size in ("s", "m")
+    ]  # fmt: skip
+    messages: list[dict[str, Any]] = [
+        {"type": "SCHEMA", "stream": "products", "schema": MODEL_SCHEMA, "key_properties": ["sku"]}
+    ]
+    messages += [{"type": "RECORD", "stream": "products", "record": row} for row in rows]
+    messages.append({"type": "STATE", "value": {"bookmarks": {"products": {"done": True}}}})
+    text = "".join(json.dumps(m) + "\n" for m in messages)
+    settings = sandbox_config(pim, tmp_path, mapping=MODEL_MAPPING, media_sources=[str(folder)])
+    settings.pop("mapping_file")
+
+    first = run_target(settings, text, tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    assert first.report["media_uploaded"] == 2
+    for color, content in (("black", PNG), ("red", OTHER_PNG)):
+        model = pim.get_product_model(f"TEE_{color}")
+        assert model is not None
+        code = model["values"]["image"][0]["data"]
+        assert pim.api_get(f"media-files/{code}/download").content == content
+    variant = pim.get_product("TEE-red-m")
+    assert variant is not None
+    assert variant["parent"] == "TEE_red"
+    uploads = media_uploads(pim)
+
+    again = run_target(settings, text, tmp_path)
+
+    assert again.returncode == 0, again.stderr
+    assert again.report["media_unchanged"] == 2
+    assert media_uploads(pim) == uploads
