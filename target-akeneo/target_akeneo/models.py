@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from target_akeneo.associations import AssociationPass
 from target_akeneo.cache import ConfirmedPayloads
 from target_akeneo.client import MAX_LINES, AkeneoClient
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
@@ -465,6 +466,7 @@ class ModelStage:
         reject: Callable[[Row, str, Mapping[str, Any]], None],
         media: MediaUploader | None = None,
         structure: PimStructure | None = None,
+        associations: AssociationPass | None = None,
     ) -> None:
         self.builder = builder
         # Image and file values of models go through the media step once the model is
@@ -472,6 +474,8 @@ class ModelStage:
         self._media = media
         self._structure = structure
         self._media_of: dict[str, list[MediaValue]] = {}
+        # The association lines of models read from their own stream follow the same way.
+        self._associations = associations
         self._dispatcher = dispatcher
         self._client = client
         self._confirmed = confirmed
@@ -604,10 +608,17 @@ class ModelStage:
         return payload
 
     def _follow(self, item: Pending) -> None:
+        """The PIM has this model: its media values and associations can follow."""
+        record = self._records.get(item.identifier)
         values = self._media_of.pop(item.identifier, None)
         if values and self._media is not None:
-            record = self._records.get(item.identifier) or {}
-            self._media.submit(item.stream, Owner(item.identifier, model=True), record, values)
+            self._media.submit(
+                item.stream, Owner(item.identifier, model=True), record or {}, values
+            )
+        if self._associations is not None and record is not None:
+            # Only a `product_models:` stream maps a model's associations (flat rows map
+            # their variants').
+            self._associations.add(item.stream, item.identifier, record, model=True)
 
     # -- models from their own stream (`product_models:` mappings) ------------------------
 

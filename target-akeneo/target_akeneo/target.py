@@ -232,6 +232,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
                 reject=upserter.refuse_row,
                 media=media,
                 structure=structure,
+                associations=associations,
             )
 
         upserter.stage_models(stage)
