@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
 from target_akeneo.fetch import Fetcher, MediaRefused, SourcePolicy
-from target_akeneo.testing import Run, run_target, sandbox_config
+from target_akeneo.testing import Run, run_target, sandbox_config, start_target
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 OTHER_PNG = b"\x89PNG\r\n\x1a\n" + bytes(reversed(range(256))) * 8
@@ -49,6 +50,9 @@ class ImageServer:
         self.redirects: dict[str, str] = {}
         self.hits: dict[tuple[str, int], int] = {}
         self.hosts: list[str] = []
+        # When set: every request waits for it to open (`requested` counts the arrivals).
+        self.gate: threading.Event | None = None
+        self.requested = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,6 +61,9 @@ class ImageServer:
 
             def do_GET(self) -> None:
                 server.hosts.append(self.headers.get("Host", ""))
+                server.requested += 1
+                if server.gate is not None:
+                    server.gate.wait(60)
                 path = self.path
                 if path in server.redirects:
                     self._answer(path, 302, location=server.redirects[path])
@@ -470,3 +477,49 @@ def test_model_level_image_is_uploaded_to_the_product_model(
     assert again.returncode == 0, again.stderr
     assert again.report["media_unchanged"] == 2
     assert media_uploads(pim) == uploads
+
+
+def test_media_values_in_flight_are_bounded(
+    pim: SandboxProcess, images: ImageServer, tmp_path: Path
+) -> None:
+    """While the image server holds every request, the target stops taking products once
+    its few media slots are full (2 per `media_concurrency`), instead of queueing every
+    product's record; once the images come, all of them land."""
+    images.gate = threading.Event()
+    records = []
+    for number in range(60):
+        images.files[f"/b/{number}.png"] = PNG + bytes([number])
+        records.append(
+            {"sku": f"B-{number:02d}", "name": "Held", "image": images.url(f"/b/{number}.png")}
+        )
+    settings = sandbox_config(
+        pim,
+        tmp_path,
+        mapping=MAPPING,
+        media_sources=[images.url("/b/")],
+        media_concurrency=1,
+        max_concurrency=1,
+        batch_size_rows=5,
+        batch_size=5,
+    )
+    settings.pop("mapping_file")
+    target = start_target(settings, tmp_path)
+    try:
+        assert target.stdin is not None
+        target.stdin.write(lines(records))
+        target.stdin.close()
+        target.stdin = None  # all of the input is written
+        deadline = time.monotonic() + 60
+        while images.requested == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert images.requested == 1
+        time.sleep(2)  # time enough to send every product, were nothing holding it back
+        held = len(pim.all_products())
+        assert held < len(records)
+    finally:
+        images.gate.set()
+        _out, err = target.communicate(timeout=120)
+    assert target.returncode == 0, err
+    assert len(pim.all_products()) == len(records)
+    assert image_bytes(pim, "B-59") == PNG + bytes([59])
+    assert media_uploads(pim) == len(records)
