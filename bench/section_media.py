@@ -14,13 +14,15 @@ import json
 import tempfile
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from measure import BenchError, run_process
 from section_target import credentials
 from workloads import TARGET, Workloads, label
+
+from target_akeneo.testing import LoopbackServer
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
 MAPPING = {
@@ -44,7 +46,7 @@ def image_bytes(number: int) -> bytes:
     return PNG_HEADER + number.to_bytes(4, "big") * 256
 
 
-class ImageServer:
+class ImageServer(LoopbackServer):
     """`GET /img/{n}.png` with an ETag; a matching If-None-Match is answered 304."""
 
     def __init__(self) -> None:
@@ -80,18 +82,8 @@ class ImageServer:
                 else:
                     self._answer(200, image_bytes(int(name)), etag)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self._httpd.server_address[1]}/img/"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> ImageServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().__init__(Handler)
+        self.base = self.url("/img/")
 
 
 def _singer(path: Path, size: int, base: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -166,12 +167,7 @@ def test_demo_exports_load_images_links_categories_then_disable_the_missing_prod
     project.env["TARGET_AKENEO_MAPPING_FILE"] = str(EXAMPLES / "mapping.yml")
     with SandboxProcess(catalog=EXAMPLES / "catalog.json") as sandbox:
         project.point_at(sandbox)
-        first = project.run(
-            "run",
-            "tap-erp-xml",
-            "target-akeneo",
-            env={"TAP_ERP_XML_FILES": json.dumps([str(EXAMPLES / "erp" / "*.xml")])},
-        )
+        first = run_export(project, "erp")
         assert first.returncode == 0, first.stderr[-4000:]
         products = {p["identifier"]: p for p in sandbox.all_products()}
         images = {
@@ -185,12 +181,7 @@ def test_demo_exports_load_images_links_categories_then_disable_the_missing_prod
         }
         uploads_after_first = media_posts(sandbox.stats())
 
-        second = project.run(
-            "run",
-            "tap-erp-xml",
-            "target-akeneo",
-            env={"TAP_ERP_XML_FILES": json.dumps([str(EXAMPLES / "erp-next" / "*.xml")])},
-        )
+        second = run_export(project, "erp-next")
         assert second.returncode == 0, second.stderr[-4000:]
         enabled = {p["identifier"]: p["enabled"] for p in sandbox.all_products()}
         uploads_after_second = media_posts(sandbox.stats())
@@ -234,6 +225,12 @@ def test_demo_exports_load_images_links_categories_then_disable_the_missing_prod
     report = json.loads(project.run_report.read_text(encoding="utf-8"))
     assert (report["missing"], report["missing_disabled"]) == (1, 1)
     assert "disabled 1 product(s) of stream 'products' missing from version" in second.stderr
+
+
+def run_export(project: MeltanoProject, folder: str) -> subprocess.CompletedProcess[str]:
+    """`meltano run` on the demo export in examples/<folder>/."""
+    files = json.dumps([str(EXAMPLES / folder / "*.xml")])
+    return project.run("run", "tap-erp-xml", "target-akeneo", env={"TAP_ERP_XML_FILES": files})
 
 
 def media_posts(stats: dict[str, Any]) -> int:

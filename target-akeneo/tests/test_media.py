@@ -11,7 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
 from target_akeneo.fetch import Fetcher, MediaRefused, SourcePolicy
-from target_akeneo.testing import Run, run_target, sandbox_config, start_target
+from target_akeneo.testing import LoopbackServer, Run, run_target, sandbox_config, start_target
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 OTHER_PNG = b"\x89PNG\r\n\x1a\n" + bytes(reversed(range(256))) * 8
@@ -42,7 +42,7 @@ MAPPING = {
 }
 
 
-class ImageServer:
+class ImageServer(LoopbackServer):
     """A loopback HTTP server: named files, ETags with 304, redirects, an endless stream."""
 
     def __init__(self) -> None:
@@ -114,20 +114,7 @@ class ImageServer:
                     pass
                 self.close_connection = True
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
-
-    def __enter__(self) -> ImageServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture
