@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false MELTANO_CLI_DISABLE_VERSION_CHECK=true
+# meltano.yml's `demo` environment: `dev` (the sandbox) with full exports and missing products
+# disabled.
+export MELTANO_ENVIRONMENT=demo
 # `meltano install` uses uv: let it byte-compile the plugins' environments too.
 export UV_COMPILE_BYTECODE=1
 mkdir -p output
@@ -22,7 +25,7 @@ echo "== meltano install"
 .venv/bin/meltano install
 echo "== meltano run tap-erp-xml target-akeneo (examples/erp: the full export of 2026-11-20)"
 # Images come from examples/images, X_SELL/UPSELL links follow once both products are in,
-# and the category paths' missing nodes are created (meltano.yml's dev environment).
+# and the category paths' missing nodes are created.
 status=0
 .venv/bin/meltano run tap-erp-xml target-akeneo || status=$?
 echo "== meltano run tap-erp-xml target-akeneo (examples/erp-next: the export of 2026-11-21)"

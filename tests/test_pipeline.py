@@ -163,8 +163,9 @@ def test_schedule_runs_the_job_nightly(project: MeltanoProject) -> None:
 def test_demo_exports_load_images_links_categories_then_disable_the_missing_product(
     project: MeltanoProject,
 ) -> None:
-    """scripts/demo.sh's two exports, with the demo's catalog, mapping and dev settings."""
+    """scripts/demo.sh's two exports, with the demo's catalog, mapping and environment."""
     project.env["TARGET_AKENEO_MAPPING_FILE"] = str(EXAMPLES / "mapping.yml")
+    project.env["MELTANO_ENVIRONMENT"] = "demo"
     with SandboxProcess(catalog=EXAMPLES / "catalog.json") as sandbox:
         project.point_at(sandbox)
         first = run_export(project, "erp")
