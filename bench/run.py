@@ -26,6 +26,7 @@ import run_load
 import section_e2e
 import section_media
 import section_merchant
+import section_pages
 import section_sandbox
 import section_tap
 import section_target
@@ -305,9 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     if only != set(SECTIONS) and not plan.smoke and results_path.exists():
         # A run of some sections keeps the others' figures in RESULTS.md.
         text = report.splice(results_path.read_text(encoding="utf-8"), text, only)
-    # The product model and load figures come from section_variants.py, run_load.py; keep them.
+    # The product model, preview and load figures come from their own scripts; keep them.
     results_path.write_text(
-        run_load.keep_blocks(results_path, section_variants.keep_block(results_path, text)),
+        run_load.keep_blocks(results_path, _keep_own_blocks(results_path, text)),
         encoding="utf-8",
     )
     raw.write_text(json.dumps(results, indent=2), encoding="utf-8")
@@ -316,13 +317,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _keep_own_blocks(path: Path, text: str) -> str:
+    """The blocks section_variants.py and section_pages.py wrote, kept in the new text."""
+    text = section_variants.keep_block(path, text)
+    return section_variants.keep_block(path, text, section_pages.MARKERS)
+
+
 def rerender(raw: Path, results_path: Path) -> int:
     """Write RESULTS.md again from a results.json, measuring nothing."""
     results = json.loads(raw.read_text(encoding="utf-8"))
     found = [report.Check(**c) for c in results["checks"]]
     text = report.render(results, found, commands(bool(results["plan"]["smoke"])))
     results_path.write_text(
-        run_load.keep_blocks(results_path, section_variants.keep_block(results_path, text)),
+        run_load.keep_blocks(results_path, _keep_own_blocks(results_path, text)),
         encoding="utf-8",
     )
     log(f"wrote {results_path} from {raw}")

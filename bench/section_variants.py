@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -192,34 +193,49 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def keep_block(path: Path, text: str) -> str:
-    """`text` (a RESULTS.md the full run rendered) with this section's block from `path`."""
+def keep_block(path: Path, text: str, markers: tuple[str, str] = (BEGIN, END)) -> str:
+    """`text` (a RESULTS.md the full run rendered) with a section's block from `path` (this
+    section's, or that of another section writing its own block between `markers`)."""
+    begin, end = markers
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN not in old or END not in old or BEGIN in text:
+    if begin not in old or end not in old or begin in text:
         return text
-    block = BEGIN + old.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+    block = begin + old.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
     return text.rstrip("\n") + "\n\n" + block
 
 
-def write_block(path: Path, block: str) -> None:
+def write_block(path: Path, block: str, markers: tuple[str, str] = (BEGIN, END)) -> None:
+    begin, end = markers
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1].lstrip("\n")
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1].lstrip("\n")
     else:
         text = text.rstrip("\n") + "\n\n" + block
     path.write_text(text, encoding="utf-8")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+def section_main(
+    doc: str,
+    size_flag: str,
+    default: int,
+    measure: Callable[[int], dict[str, Any]],
+    render: Callable[[dict[str, Any]], str],
+    markers: tuple[str, str] = (BEGIN, END),
+) -> int:
+    """The command line of a section writing its own block: its size flag and --results."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument(size_flag, type=int, default=default)
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
-    result = measure(args.rows)
+    result = measure(getattr(args, size_flag.lstrip("-")))
     print(json.dumps(result, indent=2))
-    write_block(args.results, render(result))
+    write_block(args.results, render(result), markers)
     return 0
+
+
+def main() -> int:
+    return section_main(__doc__ or "", "--rows", 100_000, measure, render)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,13 @@ trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null |
 .venv/bin/python scripts/show_pim.py --wait
 echo "== meltano install"
 .venv/bin/meltano install
+status=0
+echo "== change preview: a dry run of the same export (nothing sent; its own state, read in full)"
+TARGET_AKENEO_DRY_RUN=true .venv/bin/meltano run --full-refresh --state-id-suffix preview \
+  tap-erp-xml target-akeneo || status=$?
 echo "== meltano run tap-erp-xml target-akeneo (examples/erp: the full export of 2026-11-20)"
 # Images come from examples/images, X_SELL/UPSELL links follow once both products are in,
 # and the category paths' missing nodes are created.
-status=0
 .venv/bin/meltano run tap-erp-xml target-akeneo || status=$?
 echo "== meltano run tap-erp-xml target-akeneo (examples/erp-next: the export of 2026-11-21)"
 # The same products but DEMO-3001: on the export's ACTIVATE_VERSION the target disables it.
@@ -44,7 +47,11 @@ TAP_ERP_XML_FILES='["examples/apparel/*.xml"]' \
   .venv/bin/meltano run --state-id-suffix apparel tap-erp-xml target-akeneo || status=$?
 echo "== the PIM now holds"
 .venv/bin/python scripts/show_pim.py
-echo "== browse the PIM: http://127.0.0.1:8081/sandbox/ui"
+echo "== pages (nothing is opened for you):"
+echo "   change preview:   $PWD/output/target-akeneo-dry-run.html"
+echo "   run report:       $PWD/output/run-report.html (next day: output/next-run-report.html,"
+echo "                     apparel: output/apparel-run-report.html)"
+echo "   sandbox browser:  http://127.0.0.1:8081/sandbox/ui"
 if [ -t 0 ] && [ -t 1 ]; then
   read -r -p "The sandbox serves it until you press Enter. " _ || true
 else

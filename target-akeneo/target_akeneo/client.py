@@ -120,6 +120,15 @@ def _search(field_name: str, values: Iterable[str]) -> dict[str, str]:
     return {"search": json.dumps(query), "limit": PAGE_LIMIT}
 
 
+def product_identifier(product: Mapping[str, Any], identifier_attribute: str | None) -> str | None:
+    """A product's identifier: its own field, else (uuid routes) its identifier value."""
+    identifier = product.get("identifier")
+    if identifier is None and identifier_attribute:
+        entries = product.get("values", {}).get(identifier_attribute) or [{}]
+        identifier = entries[0].get("data")
+    return None if identifier is None else str(identifier)
+
+
 def _is_refused(exc: Exception) -> bool:
     """True when no connection could be opened at all (refused, unknown host)."""
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
@@ -395,22 +404,36 @@ class AkeneoClient:
             raise
         return list(data if isinstance(data, list) else data.get("_embedded", {}).get("items", []))
 
+    def find_products(
+        self, identifiers: Sequence[str], *, by_uuid: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """The existing products among `identifiers` (one search per 100), from `/products`
+        or, `by_uuid`, from `/products-uuid` (their identifier is then a value)."""
+        path = f"{API_PREFIX}/products-uuid" if by_uuid else f"{API_PREFIX}/products"
+        for start in range(0, len(identifiers), MAX_LINES):
+            chunk = identifiers[start : start + MAX_LINES]
+            search = {UUID_LOOKUP_FIELD: [{"operator": "IN", "value": list(chunk)}]}
+            params = {"search": json.dumps(search), "limit": str(MAX_LINES)}
+            yield from self._items(path, params, product=True)
+
+    def find_product_models(self, codes: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """The existing product models among `codes` (one search per 100)."""
+        for start in range(0, len(codes), MAX_LINES):
+            search = {
+                "identifier": [{"operator": "IN", "value": list(codes[start : start + MAX_LINES])}]
+            }
+            params = {"search": json.dumps(search), "limit": str(MAX_LINES)}
+            yield from self._items(f"{API_PREFIX}/product-models", params, product=True)
+
     def find_uuids(
         self, identifiers: Sequence[str], identifier_attribute: str | None
     ) -> dict[str, str]:
         """Uuid of each existing product among `identifiers` (one search per 100)."""
         found: dict[str, str] = {}
-        for start in range(0, len(identifiers), MAX_LINES):
-            chunk = identifiers[start : start + MAX_LINES]
-            search = {UUID_LOOKUP_FIELD: [{"operator": "IN", "value": list(chunk)}]}
-            params = {"search": json.dumps(search), "limit": str(MAX_LINES)}
-            for product in self._items(f"{API_PREFIX}/products-uuid", params, product=True):
-                identifier = product.get("identifier")
-                if identifier is None and identifier_attribute:
-                    entries = product.get("values", {}).get(identifier_attribute) or [{}]
-                    identifier = entries[0].get("data")
-                if identifier is not None:
-                    found[str(identifier)] = str(product["uuid"])
+        for product in self.find_products(identifiers, by_uuid=True):
+            identifier = product_identifier(product, identifier_attribute)
+            if identifier is not None:
+                found[identifier] = str(product["uuid"])
         return found
 
     # -- writing ------------------------------------------------------------------

@@ -24,6 +24,8 @@ from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import MappingError
 from target_akeneo.mapping import ModelSpec, Source, StreamMapping
 from target_akeneo.media import MediaUploader, MediaValue, Owner, split_media
+from target_akeneo.preview import MODEL as MODEL_KIND
+from target_akeneo.preview import DryRun
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter
 from target_akeneo.structure import PimStructure
 
@@ -461,7 +463,7 @@ class ModelStage:
         confirmed: ConfirmedPayloads,
         report: RunReport,
         dead_letters: JsonLinesWriter,
-        dry_run_writer: JsonLinesWriter | None,
+        dry_run: DryRun | None,
         send_products: Callable[[str, list[Row]], None],
         reject: Callable[[Row, str, Mapping[str, Any]], None],
         media: MediaUploader | None = None,
@@ -481,7 +483,7 @@ class ModelStage:
         self._confirmed = confirmed
         self._report = report
         self._dead_letters = dead_letters
-        self._dry_run_writer = dry_run_writer
+        self._dry_run = dry_run
         self._send_products = send_products
         self._reject = reject
         self._failed: dict[str, Mapping[str, Any]] = {}
@@ -550,9 +552,12 @@ class ModelStage:
             for item in items:
                 if known.get(item.identifier) == item.digest:
                     self._follow(item)  # the PIM has this model: its media may still change
-        if self._dry_run_writer is not None:
-            for item in todo:
-                self._dry_run_writer.write({"stream": item.stream, "product_model": item.payload})
+        if self._dry_run is not None:
+            sent = {item.identifier for item in todo}
+            for stream, kept in _by_stream([i for i in items if i.identifier not in sent]).items():
+                self._dry_run.unchanged(MODEL_KIND, stream, kept)
+            for stream, kept in _by_stream(todo).items():
+                self._dry_run.planned(MODEL_KIND, stream, kept)
             self._report.add_model("planned", len(todo))
             return False
         self._dispatcher.send(MODELS, todo)
@@ -733,6 +738,13 @@ class ModelStage:
 
 def _parent_message(parent: str | None, failed: Mapping[str, Any]) -> str:
     return f"model '{parent}' rejected: {failed.get('message') or ''}"
+
+
+def _by_stream(items: Sequence[Pending]) -> dict[str, list[tuple[str, Mapping[str, Any]]]]:
+    found: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    for item in items:
+        found.setdefault(item.stream, []).append((item.identifier, item.payload))
+    return found
 
 
 def _digest(line: bytes) -> str:

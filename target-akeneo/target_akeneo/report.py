@@ -80,6 +80,7 @@ class RunReport:
             # This run's dead-letter file, or None when it rejected nothing.
             dead_letter_path=None if dead_letter_path is None else str(dead_letter_path),
             dry_run=dry_run,
+            finished_at=datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="seconds"),
             streams={name: dict(counts) for name, counts in self.streams.items()},
         )
         if self.models:

@@ -127,6 +127,13 @@ CONFIG_SCHEMA = th.PropertiesList(
         "requests, retries, duration).",
         default="output/target-akeneo-run-report.json",
     ),
+    _str(
+        "report_page_path",
+        "HTML page each real run writes: its counts, duration and requests, a chart of the "
+        "last 30 runs against this PIM (kept in `cache_path`) and its rejections grouped by "
+        "cause, linked to their dead-letter lines. Unset: beside the JSON run report, "
+        "`run_report_path` with the suffix `.html`.",
+    ),
     _bool(
         "skip_unchanged",
         default=True,
@@ -177,6 +184,13 @@ CONFIG_SCHEMA = th.PropertiesList(
         "dry_run_path",
         "JSON-lines file receiving the payloads of a dry run.",
         default="output/target-akeneo-dry-run.jsonl",
+    ),
+    _str(
+        "preview_path",
+        "HTML page a dry run writes: each product and model new, changed (current and sent "
+        "values side by side), unchanged or refused, with filters; one self-contained file "
+        "(opens from disk, no network). Unset: beside the payload file, `dry_run_path` with "
+        "the suffix `.html`.",
     ),
     _bool(
         "fail_on_rejected",
@@ -292,6 +306,7 @@ class Settings:
     max_concurrency: int
     dead_letter_path: Path
     run_report_path: Path
+    report_page_path: Path
     skip_unchanged: bool
     retry_rejected_days: int
     cache_path: Path
@@ -300,6 +315,7 @@ class Settings:
     category_label_locale: str
     dry_run: bool
     dry_run_path: Path
+    preview_path: Path
     fail_on_rejected: bool
     request_timeout: float
     max_retries: int
@@ -418,6 +434,9 @@ def parse_settings(
         name: properties[name].get("default") if config.get(name) is None else config[name]
         for name in properties
     }
+    for page, beside in (("report_page_path", "run_report_path"), ("preview_path", "dry_run_path")):
+        if values[page] is None:
+            values[page] = str(Path(str(values[beside])).with_suffix(".html"))
     mapping, source = _mapping(config)
     typed = {
         field.name: _convert(field.type, values[field.name])

@@ -35,8 +35,10 @@ from target_akeneo.mapping import (
 from target_akeneo.media import MEDIA_TYPES, MediaStore, MediaUploader
 from target_akeneo.missing import MissingProducts, ProductsSeen
 from target_akeneo.models import FamilyVariant, ModelBuilder, ModelStage, load_family_variants
+from target_akeneo.preview import DryRun, Preview
 from target_akeneo.rejected import RejectedStore
 from target_akeneo.report import JsonLinesWriter, RunFileWriter, RunReport
+from target_akeneo.report_page import RunHistory
 from target_akeneo.sdk_compat import ConfigValidatedOnParse, SettleBeforeState
 from target_akeneo.settings import CONFIG_SCHEMA, Settings, parse_settings
 from target_akeneo.sinks import AkeneoSink
@@ -173,7 +175,14 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         ", ".join(sorted(mappings)),
     )
     report, dead_letters = RunReport(), RunFileWriter(settings.dead_letter_path, started)
-    dry_run_writer = JsonLinesWriter(settings.dry_run_path)
+    dry_run = DryRun(JsonLinesWriter(settings.dry_run_path))
+    if settings.dry_run:
+        dry_run.preview = Preview(
+            client,
+            structure,
+            by_uuid=by_uuid,
+            create_missing_options=settings.create_missing_options,
+        )
     confirmed = ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged)
     media = _media(settings, client, structure, report, dead_letters)
     associations = None
@@ -192,7 +201,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         confirmed=confirmed,
         report=report,
         dead_letters=dead_letters,
-        dry_run_writer=dry_run_writer,
+        dry_run=dry_run,
         options=UpsertOptions(
             by_uuid=by_uuid,
             create_missing_options=settings.create_missing_options,
@@ -202,6 +211,8 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
             base_url=settings.base_url,
             dead_letter_path=settings.dead_letter_path,
             run_report_path=settings.run_report_path,
+            preview_path=settings.preview_path,
+            report_page_path=settings.report_page_path,
         ),
         uuid_store=uuid_store,
         rejected=rejected,
@@ -210,6 +221,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         associations=associations,
         category_paths=category_paths,
         missing=_missing(settings, client, confirmed, report),
+        history=None if settings.dry_run else RunHistory(settings.cache_path, settings.base_url),
     )
     model_specs = {name: m.model for name, m in streams.items() if m.model is not None}
     if model_specs or any(m.kind == "product_models" or m.parent for m in streams.values()):
@@ -227,7 +239,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
                 confirmed=confirmed_models,
                 report=report,
                 dead_letters=dead_letters,
-                dry_run_writer=dry_run_writer if settings.dry_run else None,
+                dry_run=dry_run if settings.dry_run else None,
                 send_products=upserter.send_rows,
                 reject=upserter.refuse_row,
                 media=media,

@@ -171,6 +171,15 @@ class Run:
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
 
 
+def preview_rows(path: Path) -> dict[str, dict[str, Any]]:
+    """A change preview page's rows (its JSON data block) by identifier or model code."""
+    page = path.read_text(encoding="utf-8")
+    marker = '<script type="application/json" id="data">'
+    start = page.index(marker) + len(marker)
+    rows = json.loads(page[start : page.index("</script>", start)])
+    return {row["id"]: row for row in rows}
+
+
 def dead_letter_files(config: dict[str, Any]) -> list[Path]:
     """Every run's dead-letter file beside the configured `dead_letter_path`, oldest first."""
     base = Path(config["dead_letter_path"])
@@ -189,6 +198,8 @@ def sandbox_config(sandbox: Any, tmp_path: Path, **overrides: Any) -> dict[str, 
         "run_report_path": str(tmp_path / "report.json"),
         "cache_path": str(tmp_path / "cache.sqlite"),
         "dry_run_path": str(tmp_path / "dry-run.jsonl"),
+        "preview_path": str(tmp_path / "preview.html"),
+        "report_page_path": str(tmp_path / "report.html"),
         "backoff_base": 0.01,
         "backoff_max": 0.05,
         "request_timeout": 10,

@@ -37,8 +37,10 @@ from target_akeneo.media import MediaUploader, MediaValue, Owner, split_media
 from target_akeneo.missing import MissingProducts
 from target_akeneo.models import MODELS, ModelStage, Row
 from target_akeneo.option_codes import OptionCodes
+from target_akeneo.preview import MODEL, PRODUCT, DryRun
 from target_akeneo.rejected import RejectedStore
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter, summary_line, write_report
+from target_akeneo.report_page import RunHistory, write_report_page
 from target_akeneo.structure import PimStructure
 from target_akeneo.uuids import Uuids, UuidStore
 
@@ -88,6 +90,8 @@ class UpsertOptions:
     base_url: str
     dead_letter_path: Path
     run_report_path: Path
+    preview_path: Path
+    report_page_path: Path
 
 
 class Upserter:
@@ -101,7 +105,7 @@ class Upserter:
         confirmed: ConfirmedPayloads,
         report: RunReport,
         dead_letters: JsonLinesWriter,
-        dry_run_writer: JsonLinesWriter,
+        dry_run: DryRun,
         options: UpsertOptions,
         executor: Executor | None = None,
         uuid_store: UuidStore | None = None,
@@ -111,13 +115,15 @@ class Upserter:
         associations: AssociationPass | None = None,
         category_paths: CategoryPaths | None = None,
         missing: MissingProducts | None = None,
+        history: RunHistory | None = None,
     ) -> None:
         self._client = client
         self._structure = structure
         self._confirmed = confirmed
         self._report = report
         self._dead_letters = dead_letters
-        self._dry_run_writer = dry_run_writer
+        self._dry_run = dry_run
+        self._history = history
         self._options = options
         self._uuids = Uuids(uuid_store, self._search_uuids)
         self._executor = executor or ThreadPoolExecutor(
@@ -211,7 +217,7 @@ class Upserter:
             report.add(stream, "rejected")
             if self._rejected is not None:
                 self._rejected.keep(stream, entry.identifier, entry.record, entry.message)
-            self._write_unmappable(stream, entry)
+            self._write_unmappable(stream, entry, PRODUCT)
         if batch.unmappable and self._rejected is not None:
             self._rejected.flush()
         if batch.products and self._models is not None and self._models.builder.handles(stream):
@@ -247,8 +253,9 @@ class Upserter:
         if not todo:
             return
         if options.dry_run:
-            for item in todo:
-                self._dry_run_writer.write({"stream": stream, "payload": item.payload})
+            self._dry_run.planned(
+                PRODUCT, stream, [(item.identifier, item.payload) for item in todo]
+            )
             self._report.add(stream, "planned", len(todo))
             return
         if options.create_missing_options:
@@ -262,7 +269,7 @@ class Upserter:
         assert self._models is not None
         for entry in batch.unmappable:
             self._report.add_model("rejected")
-            self._write_unmappable(mapping.stream, entry)
+            self._write_unmappable(mapping.stream, entry, MODEL)
         if batch.products:
             self._models.submit_stream(mapping.stream, batch.products)
 
@@ -294,6 +301,9 @@ class Upserter:
         self._media_of.pop(row.identifier, None)
         errors = body.get("errors")
         status = body.get("status_code")
+        if self._options.dry_run:
+            message = str(body.get("message") or "")
+            self._dry_run.refused(PRODUCT, row.stream, row.identifier, f"{reason}: {message}")
         self._dead_letters.write(
             dead_letter(
                 row.stream,
@@ -315,6 +325,11 @@ class Upserter:
             # The PIM has what these records hold: nothing of theirs is pending any more.
             sent = {item.identifier for item in todo}
             same = [item.identifier for item in items if item.identifier not in sent]
+            if self._options.dry_run:
+                kept = [
+                    (item.identifier, item.payload) for item in items if item.identifier not in sent
+                ]
+                self._dry_run.unchanged(PRODUCT, stream, kept)
             self._retrying.difference_update((stream, identifier) for identifier in same)
             if self._rejected is not None:
                 self._rejected.resolve(stream, same)
@@ -440,8 +455,10 @@ class Upserter:
     def _search_uuids(self, identifiers: Sequence[str]) -> dict[str, str]:
         return self._client.find_uuids(identifiers, self._structure.identifier_attribute)
 
-    def _write_unmappable(self, stream: str, entry: Unmappable) -> None:
+    def _write_unmappable(self, stream: str, entry: Unmappable, kind: str) -> None:
         """The dead letter of a record the mapping could not turn into a product or model."""
+        if self._options.dry_run:
+            self._dry_run.refused(kind, stream, entry.identifier, entry.message)
         self._dead_letters.write(
             dead_letter(
                 stream,
@@ -603,15 +620,37 @@ class Upserter:
         self._close_files()
         written = self._dead_letters.path if self._dead_letters.count else None
         report = self._report.to_dict(self._client.counters, written, dry_run=self._options.dry_run)
-        write_report(self._options.run_report_path, report)
+        options = self._options
+        preview = self._dry_run.preview
+        if options.dry_run and preview is not None:
+            report["preview_reads"] = preview.reads
+        write_report(options.run_report_path, report)
+        if options.dry_run and preview is not None:
+            preview.write(options.preview_path, options.base_url)
+            preview.close()
+            self._dry_run.preview = None
+            logger.info("change preview written to %s", options.preview_path)
+        elif not options.dry_run:
+            self._write_report_page(report)
         logger.info("%s", summary_line(report))
         return report
+
+    def _write_report_page(self, report: dict[str, Any]) -> None:
+        """The run's HTML report, with the recent runs of this PIM kept in the state store."""
+        history = self._history
+        runs = [report]
+        if history is not None:
+            runs = history.add(report)
+            history.close()
+            self._history = None
+        write_report_page(self._options.report_page_path, report, runs, self._options.base_url)
+        logger.info("run report page written to %s", self._options.report_page_path)
 
     def _close_files(self) -> None:
         if self._models is not None:
             self._models.close()
         self._dead_letters.close()
-        self._dry_run_writer.close()
+        self._dry_run.close()
         self._confirmed.close()
         self._uuids.close()
         if self._rejected is not None:

@@ -17,6 +17,7 @@ from target_akeneo.testing import (
     acceptance_mapping,
     dead_letter_files,
     expected,
+    preview_rows,
     run_target,
     sandbox_config,
     singer_lines,
@@ -161,7 +162,10 @@ def test_dry_run_sends_no_product(fresh_sandbox: Any, tmp_path: Path) -> None:
     config = sandbox_config(fresh_sandbox, tmp_path, dry_run=True)
     run = run_target(config, singer_lines(ACCEPTANCE_RECORDS), tmp_path)
     assert run.returncode == 0, run.stderr
-    assert product_calls(fresh_sandbox.stats()) == 0
+    calls = [r for r in fresh_sandbox.stats()["requests"] if r["route"].startswith(PRODUCT_ROUTES)]
+    # Only the change preview's read of the current products: one search for four.
+    assert [(r["method"], r["count"]) for r in calls] == [("GET", 1)]
+    assert run.report["preview_reads"] == 1
     assert fresh_sandbox.all_products() == []
     lines = Path(config["dry_run_path"]).read_text(encoding="utf-8").splitlines()
     payloads = {
@@ -170,6 +174,40 @@ def test_dry_run_sends_no_product(fresh_sandbox: Any, tmp_path: Path) -> None:
     assert sorted(payloads) == ["SKU-100234", "SKU-100235", "SKU-100236", "SKU-100237"]
     assert payloads["SKU-100236"]["categories"] == []
     assert run.report["planned"] == 4
+
+
+def test_dry_run_preview_after_a_run(fresh_sandbox: Any, tmp_path: Path) -> None:
+    """Products confirmed before are unchanged without a read; an unmappable record is refused
+    with the mapping's message."""
+    config = sandbox_config(fresh_sandbox, tmp_path)
+    assert run_target(config, singer_lines(ACCEPTANCE_RECORDS[:2]), tmp_path).returncode == 0
+    broken = dict(ACCEPTANCE_RECORDS[2], prices=[{"amount": "cheap", "currency": "EUR"}])
+    dry = config | {"dry_run": True}
+    run = run_target(dry, singer_lines([*ACCEPTANCE_RECORDS[:2], broken]), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.report["preview_reads"] == 0
+    rows = preview_rows(Path(dry["preview_path"]))
+    assert {key: row["s"] for key, row in rows.items()} == {
+        "SKU-100234": "unchanged", "SKU-100235": "unchanged", "SKU-100236": "refused",
+    }  # fmt: skip
+    assert "skip_unchanged" in rows["SKU-100234"]["n"]
+    assert run.dead_letters()[0]["message"] == rows["SKU-100236"]["r"]
+
+
+def test_dry_run_preview_by_uuid(fresh_sandbox: Any, tmp_path: Path) -> None:
+    """Through /products-uuid the preview finds the products by their identifier value."""
+    config = sandbox_config(fresh_sandbox, tmp_path, product_endpoint="uuid")
+    assert run_target(config, singer_lines(ACCEPTANCE_RECORDS[:2]), tmp_path).returncode == 0
+    renamed = dict(ACCEPTANCE_RECORDS[1], name={"en": "Merino tee II"})
+    dry = config | {"dry_run": True, "skip_unchanged": False}
+    records = [ACCEPTANCE_RECORDS[0], renamed, ACCEPTANCE_RECORDS[2]]
+    run = run_target(dry, singer_lines(records), tmp_path)
+    assert run.returncode == 0, run.stderr
+    rows = preview_rows(Path(dry["preview_path"]))
+    assert {key: row["s"] for key, row in rows.items()} == {
+        "SKU-100234": "unchanged", "SKU-100235": "changed", "SKU-100236": "new",
+    }  # fmt: skip
+    assert rows["SKU-100235"]["d"] == [["name", "en_US", "", "Merino tee", "Merino tee II"]]
 
 
 def test_fail_on_rejected_exits_non_zero(fresh_sandbox: Any, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
-from target_akeneo.testing import REPO, run_target, sandbox_config
+from target_akeneo.testing import REPO, preview_rows, run_target, sandbox_config
 
 VARIANT_CATALOG = REPO / "tests" / "data" / "variants" / "catalog.json"
 WRITE_ROUTES = ("/api/rest/v1/products", "/api/rest/v1/product-models")
@@ -428,3 +428,25 @@ def test_model_associations_from_their_own_stream(pim: Any, tmp_path: Path) -> N
     assert again.returncode == 0, again.stderr
     assert again.report["associations_unchanged"] == 3
     assert writes(pim.stats()) == before
+
+
+def test_dry_run_previews_models_against_the_pim(pim: Any, tmp_path: Path) -> None:
+    cfg = config(pim, tmp_path)
+    assert run_target(cfg, lines(rows(styles=1)), tmp_path).returncode == 0
+    changed = rows(styles=2)
+    for record in changed:
+        record["material"] = "linen"
+    before = writes(pim.stats())
+    dry = config(pim, tmp_path, dry_run=True, skip_unchanged=False)
+    run = run_target(dry, lines(changed), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert writes(pim.stats()) == before
+    shown = preview_rows(Path(dry["preview_path"]))
+    models = {key: row["s"] for key, row in shown.items() if row["k"] == "product_model"}
+    assert models == {
+        "TEE0": "changed", "TEE0_black": "unchanged", "TEE0_red": "unchanged",
+        "TEE1": "new", "TEE1_black": "new", "TEE1_red": "new",
+    }  # fmt: skip
+    assert shown["TEE0"]["d"] == [["material", "", "", "cotton", "linen"]]
+    products = {key: row["s"] for key, row in shown.items() if row["k"] == "product"}
+    assert products == {r["sku"]: "new" if r["style"] == "TEE1" else "unchanged" for r in changed}

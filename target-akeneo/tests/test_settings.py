@@ -38,7 +38,7 @@ def test_every_setting_comes_from_the_schema_with_its_default() -> None:
         if field.name in DERIVED_FIELDS:
             continue
         assert field.name in properties, field.name
-        if field.name != "base_url":
+        if field.name not in ("base_url", *PAGES):
             default = properties[field.name]["default"]
             assert getattr(settings, field.name) == (
                 Path(default) if isinstance(getattr(settings, field.name), Path) else default
@@ -51,6 +51,17 @@ def test_every_setting_comes_from_the_schema_with_its_default() -> None:
     assert settings.cache_path == Path(".target-akeneo/sent-hashes.sqlite")
     assert (settings.mapping_source, settings.credentials.password) == ("mapping", "p")
     assert "p" not in repr(settings.credentials)
+
+
+PAGES = ("report_page_path", "preview_path")
+
+
+def test_html_pages_go_beside_the_report_and_payload_file_unless_set() -> None:
+    settings = parse_settings({**BASE, "run_report_path": "out/nightly/report.json"})
+    assert settings.report_page_path == Path("out/nightly/report.html")
+    assert settings.preview_path == Path("output/target-akeneo-dry-run.html")
+    chosen = parse_settings({**BASE, "report_page_path": "r.html", "preview_path": "p.html"})
+    assert (chosen.report_page_path, chosen.preview_path) == (Path("r.html"), Path("p.html"))
 
 
 def test_durations_accept_numeric_strings_as_meltano_passes_them() -> None:

@@ -17,6 +17,7 @@ from target_akeneo.cache import ConfirmedPayloads, SentHashCache
 from target_akeneo.client import ClientCounters, LineResult
 from target_akeneo.errors import PimUnavailableError
 from target_akeneo.mapping import CompiledMapping, parse_mapping
+from target_akeneo.preview import DryRun
 from target_akeneo.report import JsonLinesWriter, RunReport
 from target_akeneo.structure import PimStructure
 from target_akeneo.upsert import Batch, Unmappable, Upserter, UpsertOptions
@@ -64,6 +65,8 @@ def make(
         "base_url": "http://pim",
         "dead_letter_path": tmp_path / "dead.jsonl",
         "run_report_path": tmp_path / "report.json",
+        "preview_path": tmp_path / "preview.html",
+        "report_page_path": tmp_path / "report.html",
         **options,
     }
     return Upserter(
@@ -72,7 +75,7 @@ def make(
         confirmed=ConfirmedPayloads(store, skip_unchanged=skip_unchanged),
         report=RunReport(),
         dead_letters=JsonLinesWriter(tmp_path / "dead.jsonl"),
-        dry_run_writer=JsonLinesWriter(tmp_path / "dry.jsonl"),
+        dry_run=DryRun(JsonLinesWriter(tmp_path / "dry.jsonl")),
         options=UpsertOptions(**settings),
         executor=ThreadPoolExecutor(max_workers=1),
     )
