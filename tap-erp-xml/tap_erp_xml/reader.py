@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from typing import IO, Any, TypeAlias
 from xml.parsers import expat
 
@@ -30,31 +30,49 @@ def _reason(exc: etree.XMLSyntaxError) -> str:
     return _POSITION_SUFFIX.sub("", text).strip() or type(exc).__name__
 
 
-class RecordReader:
-    """Yields the record elements of one file; each is freed once the caller moves on."""
+def _ancestors_match(path: RecordPath, elem: Element) -> bool:
+    node = elem.getparent()
+    for pattern in reversed(path.ancestors):
+        if node is None or not tag_matches(pattern, node.tag):
+            return False
+        node = node.getparent()
+    return not path.absolute or node is None
 
-    def __init__(self, record_path: RecordPath, encoding: str | None) -> None:
-        self._path = record_path
+
+class RecordReader:
+    """Yields the record elements of one file; each is freed once the caller moves on.
+
+    Given several record paths (a preset reading RSS and Atom alike), an element is a
+    record when one of them matches; ``matches`` says which.
+    """
+
+    def __init__(self, record_paths: Sequence[RecordPath], encoding: str | None) -> None:
+        self._paths = tuple(record_paths)
+        self._tags = sorted({path.tag for path in self._paths})
         self._encoding = encoding
         #: Clark tag of the root element of the document ``records`` last read to its end.
         self.last_root: str | None = None
 
-    def _ancestors_match(self, elem: Element) -> bool:
-        wanted = self._path.ancestors
-        node = elem.getparent()
-        for pattern in reversed(wanted):
-            if node is None or not tag_matches(pattern, node.tag):
-                return False
-            node = node.getparent()
-        return not self._path.absolute or node is None
+    def _matching(self, elem: Element) -> int | None:
+        """The index of the first record path that matches ``elem``, or None."""
+        for index, path in enumerate(self._paths):
+            if tag_matches(path.tag, elem.tag) and _ancestors_match(path, elem):
+                return index
+        return None
 
     def records(self, stream: IO[bytes], name: str) -> Iterator[Element]:
-        """Stream matching elements; raise ``XmlError`` as ``name:line:column: reason``
-        (``SourceError`` when the bytes cannot be read or decompressed)."""
+        """Stream matching elements (see ``matches``)."""
+        for _index, elem in self.matches(stream, name):
+            yield elem
+
+    def matches(self, stream: IO[bytes], name: str) -> Iterator[tuple[int, Element]]:
+        """Stream (record path index, element); raise ``XmlError`` as
+        ``name:line:column: reason`` (``SourceError`` when the bytes cannot be read or
+        decompressed)."""
         parser = etree.iterparse(
             stream,
             events=("end",),
-            tag=self._path.tag,
+            tag=self._tags[0] if len(self._tags) == 1 else self._tags,
             encoding=self._encoding,
             resolve_entities="internal",
             no_network=True,
@@ -69,6 +87,9 @@ class RecordReader:
         checked_dtd = False
         external_dtd: str | None = None
         verified_parent: Element | None = None
+        verified, verified_tag = 0, ""
+        # With several record tags, siblings of one parent may be records of different paths.
+        several = len(self._tags) > 1
         try:
             for _event, elem in parser:
                 if not checked_dtd:
@@ -76,13 +97,18 @@ class RecordReader:
                     external_dtd = elem.getroottree().docinfo.system_url
                     checked_dtd = True
                 parent = elem.getparent()
-                if parent is not verified_parent or parent is None:
-                    if not self._ancestors_match(elem):
+                if (
+                    parent is not verified_parent
+                    or parent is None
+                    or (several and elem.tag != verified_tag)
+                ):
+                    index = self._matching(elem)
+                    if index is None:
                         continue
-                    verified_parent = parent
+                    verified_parent, verified, verified_tag = parent, index, str(elem.tag)
                 if external_dtd is not None:
                     _refuse_undefined_entities(parser.error_log, name, external_dtd)
-                yield elem
+                yield verified, elem
                 elem.clear(keep_tail=False)
                 if parent is not None:
                     while elem.getprevious() is not None:
@@ -122,7 +148,10 @@ class RecordReader:
         def end(_name: str) -> None:
             nonlocal count
             tag, line, column = open_tags.pop()
-            if tag_matches(self._path.tag, tag) and self._open_ancestors_match(open_tags):
+            if any(
+                tag_matches(path.tag, tag) and _open_ancestors_match(path, open_tags)
+                for path in self._paths
+            ):
                 count += 1
                 if count in wanted:
                     found[count] = (line, column)
@@ -139,12 +168,13 @@ class RecordReader:
             pass  # the caller falls back to the line lxml gave
         return found
 
-    def _open_ancestors_match(self, open_tags: list[tuple[str, int, int]]) -> bool:
-        wanted = self._path.ancestors
-        if len(open_tags) < len(wanted) or (self._path.absolute and len(open_tags) != len(wanted)):
-            return False
-        tags = [tag for tag, _line, _column in open_tags[len(open_tags) - len(wanted) :]]
-        return all(tag_matches(p, t) for p, t in zip(wanted, tags, strict=True))
+
+def _open_ancestors_match(path: RecordPath, open_tags: list[tuple[str, int, int]]) -> bool:
+    wanted = path.ancestors
+    if len(open_tags) < len(wanted) or (path.absolute and len(open_tags) != len(wanted)):
+        return False
+    tags = [tag for tag, _line, _column in open_tags[len(open_tags) - len(wanted) :]]
+    return all(tag_matches(p, t) for p, t in zip(wanted, tags, strict=True))
 
 
 class _Placed(Exception):  # noqa: N818 - control flow, never seen by users

@@ -333,6 +333,15 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """Another document layout a stream reads (a preset's variant, e.g. Atom beside RSS):
+    its record elements and their fields, which have the stream's field names."""
+
+    record_path: RecordPath
+    fields: tuple[FieldSpec, ...] | None
+
+
+@dataclass(frozen=True)
 class StreamConfig:
     """One stream: its record elements, keys, fields and files."""
 
@@ -347,6 +356,13 @@ class StreamConfig:
     full_export: bool = False
     # Hash of everything in the definition that shapes the records (see _fingerprint).
     fingerprint: str = ""
+    # Read where `record_path` does not match but one of these does (first match wins).
+    alternatives: tuple[Shape, ...] = ()
+
+    @property
+    def shapes(self) -> tuple[Shape, ...]:
+        """The stream's own layout first, then its alternatives."""
+        return (Shape(self.record_path, self.fields), *self.alternatives)
 
     @property
     def replication_type(self) -> str:
@@ -426,20 +442,28 @@ def _stream(
     raw: dict[str, Any], setting: str, default_files: tuple[str, ...], encoding: str | None
 ) -> StreamConfig:
     own_fields = set(raw.get("fields") or ())
+    variants: list[dict[str, Any]] = []
     if raw.get("preset") is not None:
-        raw = validate(presets.merge(presets.load(raw["preset"]), raw), _PRESET_STREAM_SCHEMA)
+        preset = presets.load(raw["preset"])
+        # A variant (another layout of the format) is the preset with its overrides, and
+        # then the stream's own settings, like the preset itself.
+        variants = [
+            validate(presets.merge(presets.merge(preset, variant), raw), _PRESET_STREAM_SCHEMA)
+            for variant in preset.pop(presets.VARIANTS, ())
+        ]
+        raw = validate(presets.merge(preset, raw), _PRESET_STREAM_SCHEMA)
     if "record_path" not in raw:
         raise ConfigError(f"{setting}: 'record_path' is a required property (or give a preset)")
-    namespaces = raw.get("namespaces") or {}
-    fields = None
-    if raw.get("fields") is not None:
-        nulls = frozenset(raw.get("null_values") or ())
-        fields = parse_fields(raw["fields"], namespaces, f"{setting}.fields", nulls)
-        if raw.get("preset") is not None:
-            fields = tuple(
-                f if f.name in own_fields else dataclasses.replace(f, reported_if_missing=False)
-                for f in fields
+    shape = _shape(raw, setting, own_fields)
+    alternatives = tuple(_shape(variant, setting, own_fields) for variant in variants)
+    fields = shape.fields
+    for alternative in alternatives:
+        if [f.name for f in alternative.fields or ()] != [f.name for f in fields or ()]:
+            raise ConfigError(
+                f"{setting}.preset: variant '{alternative.record_path.text}' of preset "
+                f"'{raw['preset']}' does not have the same fields"
             )
+    if fields is not None:
         names = {f.name: f for f in fields}
         for key in raw.get("key_properties") or ():
             if key not in names:
@@ -454,15 +478,35 @@ def _stream(
     return StreamConfig(
         name=raw["name"],
         setting=setting,
-        record_path=parse_record_path(raw["record_path"], namespaces, f"{setting}.record_path"),
+        record_path=shape.record_path,
         key_properties=tuple(raw.get("key_properties") or ()),
         replication_key=raw.get("replication_key"),
         fields=fields,
         files=files,
         encoding=raw.get("encoding") or encoding,
         full_export=bool(raw.get("full_export")),
-        fingerprint=_fingerprint(raw, raw.get("encoding") or encoding),
+        fingerprint=_fingerprint(
+            {**raw, presets.VARIANTS: variants} if variants else raw,
+            raw.get("encoding") or encoding,
+        ),
+        alternatives=alternatives,
     )
+
+
+def _shape(raw: Mapping[str, Any], setting: str, own_fields: set[str]) -> Shape:
+    """The record path and fields of a (validated) stream definition."""
+    namespaces = raw.get("namespaces") or {}
+    fields = None
+    if raw.get("fields") is not None:
+        nulls = frozenset(raw.get("null_values") or ())
+        fields = parse_fields(raw["fields"], namespaces, f"{setting}.fields", nulls)
+        if raw.get("preset") is not None:
+            fields = tuple(
+                f if f.name in own_fields else dataclasses.replace(f, reported_if_missing=False)
+                for f in fields
+            )
+    record_path = parse_record_path(raw["record_path"], namespaces, f"{setting}.record_path")
+    return Shape(record_path, fields)
 
 
 def fingerprint(value: Any) -> str:

@@ -83,15 +83,20 @@ class ErpXmlStream(RecordLoopShortcuts):
         self._version = tap.initialized_at
         # The tap's writer queues RECORD lines (tap.py); what is queued goes out at the end.
         self._flush_output: Callable[[], None] = getattr(tap.message_writer, "flush", _nothing)
-        self._reader = RecordReader(definition.record_path, definition.encoding)
+        shapes = definition.shapes
+        self._reader = RecordReader([shape.record_path for shape in shapes], definition.encoding)
         self._declared: dict[str, Any] | None = None
-        self._extract: Extract = self._generic_record
+        # One extraction function per shape (record path), in the reader's order.
+        self._extracts: tuple[Extract, ...] = (self._generic_record,) * len(shapes)
         self._missing = MissingFields(definition.fields or ())
         self.last_counts = SyncCounts()
         super().__init__(tap, name=definition.name)
         if definition.fields is not None:
             compiled = compile_fields(definition.fields)
-            self._extract = compiled.extract
+            self._extracts = (
+                compiled.extract,
+                *(compile_fields(shape.fields or ()).extract for shape in shapes[1:]),
+            )
             properties = {spec.name: field_schema(spec) for spec in definition.fields}
             self._declared = {"type": "object", "properties": {**properties, **METADATA_SCHEMA}}
             self.logger.debug("Fields of '%s' compiled to:\n%s", self.name, compiled.source)
@@ -310,7 +315,7 @@ class ErpXmlStream(RecordLoopShortcuts):
     ) -> Iterator[dict[str, Any]]:
         """The records of one file; its largest replication value is bookmarked at the end
         (also when the file breaks, for the records already emitted)."""
-        extract, key = self._extract, self.replication_key
+        extracts, key = self._extracts, self.replication_key
         modified = source.modified.isoformat() if source.modified else None
         skip_invalid = self._settings.on_invalid_value == "skip"
         top: Any = None
@@ -320,10 +325,10 @@ class ErpXmlStream(RecordLoopShortcuts):
                 found = 0
                 missing.start()
                 skipped: list[_Invalid] = []
-                for elem in self._reader.records(stream, name):
+                for shape, elem in self._reader.matches(stream, name):
                     found += 1
                     try:
-                        record = extract(elem)
+                        record = extracts[shape](elem)
                     except ConversionFailure as exc:
                         invalid = _Invalid(found, elem.sourceline, self._keys(elem), str(exc))
                         if not skip_invalid:
@@ -356,7 +361,7 @@ class ErpXmlStream(RecordLoopShortcuts):
                     self.logger.warning(
                         "%s: no element matched record_path '%s'; the root element is %s",
                         name,
-                        self.definition.record_path.text,
+                        "' or '".join(shape.record_path.text for shape in self.definition.shapes),
                         self._reader.last_root,
                     )
         finally:

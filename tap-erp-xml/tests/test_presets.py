@@ -3,6 +3,7 @@ stream's own settings and fields are merged over its preset's."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ import pytest
 
 from tap_erp_xml import presets
 from tap_erp_xml.errors import ConfigError
+from tap_erp_xml.paths import parse_record_path
+from tap_erp_xml.reader import RecordReader
 from tap_erp_xml.settings import parse_settings
 from tap_erp_xml.testing import CliRun, run_cli
 from tests.support import ROOT, SAMPLES
@@ -100,8 +103,43 @@ def test_google_merchant_rss(tmp_path: Path) -> None:
     assert "matched nothing" not in run.stderr  # the preset's unused fields are not reported
 
 
-def test_google_merchant_atom_and_own_fields_added(tmp_path: Path) -> None:
-    stream = {"preset": "google-merchant-atom", "fields": {"feed_title": "title"}}
+def test_google_merchant_reads_rss_and_atom_files_of_one_stream(tmp_path: Path) -> None:
+    other = tmp_path / "not-a-feed.xml"
+    other.write_text("<Export><Product/></Export>")
+    config = {
+        "files": [
+            str(FORMATS / "google_merchant_rss.xml"),
+            str(FORMATS / "google_merchant_atom.xml"),
+            str(other),
+        ],
+        "streams": [{"name": "products", "preset": "google-merchant"}],
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    run = run_cli(["--config", str(tmp_path / "config.json")], tmp_path)
+    assert run.returncode == 0, run.stderr
+    got = {r["id"]: r for r in records(run)}
+    assert sorted(got) == ["OS-1001", "OS-1002", "VS-10042-BLK-L", "VS-10042-BLK-M", "VS-20007"]
+    assert got["OS-1002"]["description"] == "Mummy sleeping bag, comfort -10 °C."
+    assert got["OS-1002"]["link"] == "https://outdoor.example.org/polar-10"
+    assert got["VS-20007"]["link"] == "https://shop.example.com/p/secure-900"
+    # One warning, for the file neither layout matches, naming both.
+    assert run.stderr.count("no element matched") == 1
+    assert (
+        "not-a-feed.xml: no element matched record_path '/rss/channel/item' or '/feed/entry'"
+        in (run.stderr)
+    )
+
+
+def test_two_record_paths_tell_sibling_records_apart() -> None:
+    paths = [parse_record_path(p, {}, "record_path") for p in ("/feed/item", "/feed/entry")]
+    xml = b"<feed><item>1</item><entry>2</entry><other>x</other><item>3</item></feed>"
+    found = RecordReader(paths, None).matches(io.BytesIO(xml), "feed.xml")
+    assert [(index, elem.text) for index, elem in found] == [(0, "1"), (1, "2"), (0, "3")]
+
+
+@pytest.mark.parametrize("name", ["google-merchant", "google-merchant-atom"])
+def test_google_merchant_atom_and_own_fields_added(tmp_path: Path, name: str) -> None:
+    stream = {"preset": name, "fields": {"feed_title": "title"}}
     run = run_preset(tmp_path, FORMATS / "google_merchant_atom.xml", stream)
     got = records(run)
     assert [r["id"] for r in got] == ["OS-1001", "OS-1002"]

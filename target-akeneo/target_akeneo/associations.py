@@ -319,8 +319,8 @@ class AssociationPass:
             ready = chunk
             if not final:
                 wanted = sorted({name for waiting in chunk for name in waiting.targets})
-                known = self._confirmed.known(wanted)
-                ready = [w for w in chunk if all(name in known for name in w.targets)]
+                known = self._confirmed.in_pim(wanted)
+                ready = [w for w in chunk if known.issuperset(w.targets)]
             self._waiting.remove(ready)
             self._send([w for w in ready if not w.model], self._client.upsert_products)
             self._send([w for w in ready if w.model], self._client.upsert_product_models)
@@ -334,7 +334,8 @@ class AssociationPass:
         todo = []
         for waiting in ready:
             line = _encode(waiting.line)
-            if self._confirmed.known([waiting.key]).get(waiting.key) == payload_digest(line):
+            known = self._confirmed.known(waiting.stream, [waiting.key]).get(waiting.key)
+            if known == payload_digest(line):
                 self._report.add(waiting.stream, "associations_unchanged")
                 continue
             todo.append((waiting, line))
@@ -343,7 +344,7 @@ class AssociationPass:
             results = upsert([line for _w, line in chunk])
             for (waiting, line), result in zip(chunk, results, strict=True):
                 if result.ok:
-                    self._confirmed.confirm(waiting.key, payload_digest(line))
+                    self._confirmed.confirm(waiting.stream, waiting.key, payload_digest(line))
                     self._report.add(waiting.stream, "associations_sent")
                 else:
                     reason = "retries_exhausted" if result.exhausted else "association_error"

@@ -405,15 +405,22 @@ class AkeneoClient:
         return list(data if isinstance(data, list) else data.get("_embedded", {}).get("items", []))
 
     def find_products(
-        self, identifiers: Sequence[str], *, by_uuid: bool = False
+        self,
+        identifiers: Sequence[str],
+        *,
+        by_uuid: bool = False,
+        attributes: Sequence[str] = (),
     ) -> Iterator[dict[str, Any]]:
         """The existing products among `identifiers` (one search per 100), from `/products`
-        or, `by_uuid`, from `/products-uuid` (their identifier is then a value)."""
+        or, `by_uuid`, from `/products-uuid` (their identifier is then a value); with
+        `attributes`, only those attributes' values come back."""
         path = f"{API_PREFIX}/products-uuid" if by_uuid else f"{API_PREFIX}/products"
         for start in range(0, len(identifiers), MAX_LINES):
             chunk = identifiers[start : start + MAX_LINES]
             search = {UUID_LOOKUP_FIELD: [{"operator": "IN", "value": list(chunk)}]}
             params = {"search": json.dumps(search), "limit": str(MAX_LINES)}
+            if attributes:
+                params["attributes"] = ",".join(attributes)
             yield from self._items(path, params, product=True)
 
     def find_product_models(self, codes: Sequence[str]) -> Iterator[dict[str, Any]]:
@@ -430,11 +437,23 @@ class AkeneoClient:
     ) -> dict[str, str]:
         """Uuid of each existing product among `identifiers` (one search per 100)."""
         found: dict[str, str] = {}
-        for product in self.find_products(identifiers, by_uuid=True):
+        named = (identifier_attribute,) if identifier_attribute else ()
+        for product in self.find_products(identifiers, by_uuid=True, attributes=named):
             identifier = product_identifier(product, identifier_attribute)
             if identifier is not None:
                 found[identifier] = str(product["uuid"])
         return found
+
+    def existing_products(
+        self, identifiers: Sequence[str], identifier_attribute: str | None
+    ) -> set[str]:
+        """The identifiers among `identifiers` the PIM has a product for (one search per 100)."""
+        named = (identifier_attribute,) if identifier_attribute else ()
+        found = (
+            product_identifier(product, identifier_attribute)
+            for product in self.find_products(identifiers, attributes=named)
+        )
+        return {identifier for identifier in found if identifier is not None}
 
     # -- writing ------------------------------------------------------------------
 

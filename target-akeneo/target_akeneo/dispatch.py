@@ -26,7 +26,7 @@ class Pending:
     identifier: str
     payload: dict[str, Any]
     record: Mapping[str, Any]
-    digest: str
+    digest: bytes  # the state remembered once the PIM confirms this line
     line: bytes
 
 

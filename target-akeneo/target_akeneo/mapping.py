@@ -20,10 +20,11 @@ from target_akeneo.errors import MappingError, ValueShapeError
 from target_akeneo.structure import SELECT_TYPES, Attribute, PimStructure
 
 SOURCE_KEYS = frozenset({"field", "value", "template", "map", "default"})
+CURRENCY_KEYS = frozenset({"field", "value", "map", "default"})
 VALUE_KEYS = SOURCE_KEYS | {"locales", "locale", "scope", "unit", "amount", "currency"}
 # `associations` and `quantified_associations` are parsed by `associations.py`.
 STREAM_KEYS = frozenset(
-    {"identifier", "family", "categories", "enabled", "values", "model", "parent"}
+    {"identifier", "family", "categories", "enabled", "values", "model", "parent", "create"}
     | {"associations", "quantified_associations"}
 )
 # A stream of product models: `{product_models: {code, family_variant, parent, values}}`.
@@ -155,7 +156,8 @@ class ValueSpec:
     unit: Source | None = None
     amount_key: str = "amount"
     currency_key: str = "currency"
-    currency_constant: str | None = None
+    # `currency: {value: EUR}` or `{field: price.currency}`: the currency of a plain amount.
+    currency: Source | None = None
     price_keys_set: bool = False
 
 
@@ -186,6 +188,8 @@ class StreamMapping:
     family_variant: Source | None = None
     # Set when `categories` holds paths (`path_separator`, `root`): see categories.py.
     category_path: CategoryPath | None = None
+    # `create: false` (a prices or stock stream): products the PIM lacks are skipped.
+    create: bool = True
 
 
 # -- parsing ------------------------------------------------------------------------
@@ -250,17 +254,16 @@ def _parse_value(attribute: str, raw: Any, place: str, problems: list[str]) -> V
             if isinstance(raw_unit, str)
             else _parse_source(raw_unit, f"{place}.unit", problems, SOURCE_KEYS)
         )
-    # `currency: {value: EUR}` prices a plain amount field in one fixed currency.
+    # `currency: {value: EUR}` prices a plain amount in one fixed currency, `{field: ...}`
+    # in the currency a record field names; a plain string is the key of price objects.
     raw_currency = raw.get("currency")
-    currency_constant = None
-    if isinstance(raw_currency, Mapping) and set(raw_currency) == {"value"}:
-        currency_constant = str(raw_currency["value"])
+    currency = None
+    if isinstance(raw_currency, Mapping):
+        currency = _parse_source(raw_currency, f"{place}.currency", problems, CURRENCY_KEYS)
     problems.extend(
         f"{place}.{key}: expected a string, got {raw[key]!r}"
         for key in ("locale", "scope", "amount", "currency")
-        if key in raw
-        and not isinstance(raw[key], str)
-        and not (key == "currency" and currency_constant is not None)
+        if key in raw and not isinstance(raw[key], str) and not (key == "currency" and currency)
     )
     return ValueSpec(
         attribute=attribute,
@@ -271,7 +274,7 @@ def _parse_value(attribute: str, raw: Any, place: str, problems: list[str]) -> V
         unit=unit,
         amount_key=str(raw.get("amount", "amount")),
         currency_key=raw_currency if isinstance(raw_currency, str) else "currency",
-        currency_constant=currency_constant,
+        currency=currency,
         price_keys_set="amount" in raw or "currency" in raw,
     )
 
@@ -331,6 +334,15 @@ def _parse_stream(stream: str, raw: Any, origin: str, problems: list[str]) -> St
             spec = {name: value for name, value in spec.items() if name not in PATH_KEYS}
         return _parse_source(spec, f"{place}.{key}", problems, SOURCE_KEYS)
 
+    create = raw.get("create", True)
+    if not isinstance(create, bool):
+        problems.append(f"{place}.create: expected true or false, got {create!r}")
+        create = True
+    if not create and raw.get("model") is not None:
+        problems.append(
+            f"{place}.create: 'create: false' cannot be combined with 'model' "
+            "(the stream would create the product models)"
+        )
     raw_values = raw.get("values") or {}
     specs: list[ValueSpec] = []
     if not isinstance(raw_values, Mapping):
@@ -351,6 +363,7 @@ def _parse_stream(stream: str, raw: Any, origin: str, problems: list[str]) -> St
         model=_parse_model(raw.get("model"), f"{place}.model", problems),
         parent=optional("parent"),
         category_path=category_path,
+        create=create,
     )
 
 
@@ -484,6 +497,8 @@ def _sources(mapping: StreamMapping) -> list[tuple[str, Source]]:
         found.append((place, spec.source))
         if spec.unit is not None:
             found.append((f"{place}.unit", spec.unit))
+        if spec.currency is not None:
+            found.append((f"{place}.currency", spec.currency))
     model = mapping.model
     if model is not None:
         found += [(f"{model.place}.code", model.code)]
@@ -530,7 +545,7 @@ def check_against_schema(mapping: StreamMapping, schema: Mapping[str, Any]) -> l
             for role, key in (("amount", spec.amount_key), ("currency", spec.currency_key))
             if not open_keys
             and key not in properties
-            and not (role == "currency" and spec.currency_constant is not None)
+            and not (role == "currency" and spec.currency is not None)
         )
     return problems
 
@@ -610,9 +625,11 @@ def _check_value(spec: ValueSpec, pim: PimStructure, place: str, create_options:
         problems.append(
             f"{place}: attribute '{attribute.code}' is not a price: remove 'amount'/'currency'"
         )
-    if spec.currency_constant is not None and not pim.currencies.get(spec.currency_constant):
-        problems.append(
-            f"{place}.currency: currency '{spec.currency_constant}' is not an activated currency"
+    if spec.currency is not None:
+        problems.extend(
+            f"{place}.currency: currency '{code}' is not an activated currency"
+            for code in spec.currency.outputs()
+            if not pim.currencies.get(str(code))
         )
     if attribute.type in SELECT_TYPES and not create_options:
         problems.extend(
@@ -676,29 +693,69 @@ def _entries(spec: ValueSpec) -> Callable[[Mapping[str, Any]], list[tuple[str | 
     return single
 
 
-def _data_shaper(spec: ValueSpec, attribute: Attribute) -> Callable[[Any, Mapping[str, Any]], Any]:
+def _unit_check(attribute: Attribute, source: Source, pim: PimStructure) -> Callable[[str], None]:
+    """Refuse a record's unit outside the attribute's measurement family (when the PIM
+    told its units): the product is rejected naming the unit and where it came from."""
+    family = attribute.metric_family or ""
+    units = None if pim.metric_units is None else pim.metric_units.get(family, frozenset())
+
+    def check(unit: str) -> None:
+        if units is not None and unit not in units:
+            raise ValueShapeError(
+                f"unit '{unit}' ({source.describe()}) is not in the measurement family '{family}'"
+            )
+
+    return check
+
+
+def _currency_check(source: Source | None, pim: PimStructure) -> Callable[[str], None]:
+    """Refuse a record's currency that is not activated in the PIM."""
+    where = f" ({source.describe()})" if source is not None else ""
+
+    def check(currency: str) -> None:
+        if not pim.currencies.get(currency):
+            raise ValueShapeError(f"currency '{currency}'{where} is not an activated currency")
+
+    return check
+
+
+def _data_shaper(
+    spec: ValueSpec, attribute: Attribute, pim: PimStructure
+) -> Callable[[Any, Mapping[str, Any]], Any]:
     if attribute.type == "pim_catalog_metric" and spec.unit is not None:
         amount_of = shape.metric_amount(attribute)
         unit_source = spec.unit
+        check_unit = _unit_check(attribute, unit_source, pim)
 
         def metric(value: Any, record: Mapping[str, Any]) -> Any:
             unit = unit_source.read(record)
             if unit is None:
                 raise ValueShapeError(f"no unit ({unit_source.describe()} is empty)")
+            check_unit(str(unit))
             return {"amount": amount_of(value), "unit": str(unit)}
 
         return metric
     if attribute.type == "pim_catalog_price_collection":
         amount_of = shape.price_amount(attribute)
         amount_key, currency_key = spec.amount_key, spec.currency_key
-        fixed_currency = spec.currency_constant
+        currency_source = spec.currency
+        check_currency = _currency_check(currency_source, pim)
+        check_item_currency = _currency_check(None, pim)
 
         def prices(value: Any, record: Mapping[str, Any]) -> Any:
-            if fixed_currency is not None and not isinstance(value, Mapping | list | tuple):
+            fixed_currency = None
+            if currency_source is not None:
+                read = currency_source.read(record)
+                fixed_currency = None if read is None else str(read)
+            if not isinstance(value, Mapping | list | tuple):
+                if fixed_currency is None:
+                    raise ValueShapeError(
+                        "no currency for the amount"
+                        + (f" ({currency_source.describe()} is empty)" if currency_source else "")
+                    )
+                check_currency(fixed_currency)
                 return [{"amount": amount_of(value), "currency": fixed_currency}]
             items = [value] if isinstance(value, Mapping) else value
-            if not isinstance(items, list | tuple):
-                raise ValueShapeError(f"expected a list of prices, got {type(value).__name__}")
             result = []
             for item in items:
                 if not isinstance(item, Mapping):
@@ -707,6 +764,7 @@ def _data_shaper(spec: ValueSpec, attribute: Attribute) -> Callable[[Any, Mappin
                 currency = item.get(currency_key, fixed_currency)
                 if amount is None or currency is None:
                     continue
+                check_item_currency(str(currency))
                 result.append({"amount": amount_of(amount), "currency": str(currency)})
             return result
 
@@ -715,9 +773,9 @@ def _data_shaper(spec: ValueSpec, attribute: Attribute) -> Callable[[Any, Mappin
     return lambda value, _record: scalar(value)
 
 
-def _emitter(spec: ValueSpec, attribute: Attribute) -> Emitter:
+def _emitter(spec: ValueSpec, attribute: Attribute, pim: PimStructure) -> Emitter:
     read = _entries(spec)
-    data_of = _data_shaper(spec, attribute)
+    data_of = _data_shaper(spec, attribute, pim)
     code, scope = spec.attribute, spec.scope
     where = f"values.{code} ({spec.source.describe()})"
 
@@ -765,7 +823,7 @@ def _optional_reader(source: Source | None, name: str) -> Callable[[Mapping[str,
 
 def compile_mapping(mapping: StreamMapping, pim: PimStructure) -> CompiledMapping:
     """Compile a validated stream mapping into one record -> payload function."""
-    emitters = tuple(_emitter(spec, pim.attributes[spec.attribute]) for spec in mapping.values)
+    emitters = tuple(_emitter(spec, pim.attributes[spec.attribute], pim) for spec in mapping.values)
     identifier_source = mapping.identifier
     readers = tuple(
         (name, _optional_reader(source, name))

@@ -9,7 +9,6 @@ arrive after a STATE are still checked against it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any
 import msgspec
 
 from target_akeneo.associations import AssociationPass
-from target_akeneo.cache import ConfirmedPayloads
+from target_akeneo.cache import ConfirmedPayloads, payload_digest
 from target_akeneo.client import MAX_LINES, AkeneoClient
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import MappingError
@@ -544,13 +543,19 @@ class ModelStage:
         for line in lines:
             payload = self._split_media(line.code, line.payload)
             encoded = _encode(payload)
-            items.append(Pending(line.stream, line.code, payload, {}, _digest(encoded), encoded))
-        known = self._confirmed.known([item.identifier for item in items])
-        todo = [item for item in items if known.get(item.identifier) != item.digest]
+            items.append(
+                Pending(line.stream, line.code, payload, {}, payload_digest(encoded), encoded)
+            )
+        todo: list[Pending] = []
+        for stream in dict.fromkeys(item.stream for item in items):
+            group = [item for item in items if item.stream == stream]
+            known = self._confirmed.known(stream, [item.identifier for item in group])
+            todo.extend(item for item in group if known.get(item.identifier) != item.digest)
         if len(todo) < len(items):
             self._report.add_model("unchanged", len(items) - len(todo))
+            sent = {item.identifier for item in todo}
             for item in items:
-                if known.get(item.identifier) == item.digest:
+                if item.identifier not in sent:
                     self._follow(item)  # the PIM has this model: its media may still change
         if self._dry_run is not None:
             sent = {item.identifier for item in todo}
@@ -581,7 +586,7 @@ class ModelStage:
         for outcome in outcomes:
             item = outcome.item
             if outcome.reason is None:
-                self._confirmed.confirm(item.identifier, item.digest)
+                self._confirmed.confirm(item.stream, item.identifier, item.digest)
                 self._report.add_model("created" if outcome.status_code == 201 else "updated")
                 self._follow(item)
             else:
@@ -745,7 +750,3 @@ def _by_stream(items: Sequence[Pending]) -> dict[str, list[tuple[str, Mapping[st
     for item in items:
         found.setdefault(item.stream, []).append((item.identifier, item.payload))
     return found
-
-
-def _digest(line: bytes) -> str:
-    return hashlib.blake2b(line, digest_size=16).hexdigest()

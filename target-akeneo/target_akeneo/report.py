@@ -20,6 +20,8 @@ MODEL_OUTCOMES = ("created", "updated", "unchanged", "rejected", "planned")
 MEDIA_OUTCOMES = ("media_uploaded", "media_unchanged", "media_failed")
 ASSOCIATION_OUTCOMES = ("associations_sent", "associations_unchanged", "associations_failed")
 MISSING_OUTCOMES = ("missing", "missing_disabled", "missing_deleted")
+# Of the received: products of a `create: false` stream that the PIM does not have.
+SKIPPED_OUTCOMES = ("skipped_missing",)
 # Of the received: products sent again from the state store, and those rejected again.
 RETRY_COUNTS = ("retried", "still_rejected")
 
@@ -38,7 +40,8 @@ def dumps(value: Any) -> str:
 
 
 class RunReport:
-    """Per-stream counts; received = created + updated + unchanged + rejected (+ planned)."""
+    """Per-stream counts; received = created + updated + unchanged + rejected (+ planned,
+    + skipped_missing)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -68,7 +71,12 @@ class RunReport:
         }
         if not dry_run:
             report.pop("planned")
-        for outcome in (*MEDIA_OUTCOMES, *ASSOCIATION_OUTCOMES, *MISSING_OUTCOMES):
+        for outcome in (
+            *MEDIA_OUTCOMES,
+            *ASSOCIATION_OUTCOMES,
+            *MISSING_OUTCOMES,
+            *SKIPPED_OUTCOMES,
+        ):
             report[outcome] = self.total(outcome)
         report.update(
             requests=counters.requests,
@@ -99,6 +107,7 @@ def summary_line(report: Mapping[str, Any]) -> str:
         f" rejected={report['rejected']} retried={report['retried']}"
         f" still_rejected={report['still_rejected']} requests={report['requests']}"
         f" retries={report['retries']} duration={report['duration_seconds']:.1f}s"
+        + (f" skipped_missing={skipped}" if (skipped := report.get("skipped_missing")) else "")
         + _models_part(report)
     )
 

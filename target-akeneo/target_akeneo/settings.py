@@ -138,7 +138,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         "skip_unchanged",
         default=True,
         description="Do not resend a product whose payload equals the one last confirmed by "
-        "this PIM (content hash kept in `cache_path`).",
+        "this PIM from the same stream (content hash kept in `cache_path`).",
     ),
     _int(
         "retry_rejected_days",

@@ -99,4 +99,6 @@ class AkeneoSink(FewerTimestampLookups, BatchSink):
         """Hand the batch over without waiting for the PIM (`Upserter.settle` does)."""
         batch: Batch | None = context.get("batch")
         if batch is not None:
+            if not self._mapping.mapping.create:
+                self._target.drain_others(self)
             self._upserter.submit(self._mapping, batch)

@@ -9,6 +9,7 @@ import sys
 import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecReader
+from singer_sdk.sinks import Sink
 
 from target_akeneo.associations import (
     AssociationPass,
@@ -83,6 +84,15 @@ class TargetAkeneo(ConfigValidatedOnParse, SettleBeforeState):
                 f"{self.settings.mapping_source}: no mapping for stream '{stream}'"
                 f" (mapped streams: {known})"
             ) from None
+
+    def drain_others(self, sink: Sink) -> None:
+        """Hand over the records other streams hold, before `sink`'s batch: a `create: false`
+        stream then finds the products that earlier records of another stream create."""
+        for stream in self._mappings:
+            if stream != sink.stream_name and self.sink_exists(stream):
+                other = self.get_sink(stream)
+                if other.current_size:
+                    self.drain_one(other)
 
     def settle_before_state(self) -> None:
         """STATE only once the PIM answered for every product before it (or raise)."""

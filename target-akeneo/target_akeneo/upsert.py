@@ -248,6 +248,7 @@ class Upserter:
             self._dispatcher.wait_for(item.identifier for item in items)
         todo = self._changed(stream, items)
         self._follow_unchanged(items, todo)
+        todo = self._existing_only(mapping, todo)
         if self._models is not None and not options.dry_run:
             todo = self._models.parents_ready(todo)
         if not todo:
@@ -280,7 +281,10 @@ class Upserter:
             # Before the models go out: their values (a colour axis) may need new options.
             self._create_missing_options(
                 mapping,
-                [Pending(mapping.stream, k, p, r, "", b"") for k, (p, r) in batch.products.items()],
+                [
+                    Pending(mapping.stream, k, p, r, b"", b"")
+                    for k, (p, r) in batch.products.items()
+                ],
             )
         assert self._models is not None
         replaced = self._models.builder.collect(mapping.stream, batch.products)
@@ -318,7 +322,7 @@ class Upserter:
         )
 
     def _changed(self, stream: str, items: list[Pending]) -> list[Pending]:
-        known = self._confirmed.known([item.identifier for item in items])
+        known = self._confirmed.known(stream, [item.identifier for item in items])
         todo = [item for item in items if known.get(item.identifier) != item.digest]
         if len(todo) < len(items):
             self._report.add(stream, "unchanged", len(items) - len(todo))
@@ -334,6 +338,32 @@ class Upserter:
             if self._rejected is not None:
                 self._rejected.resolve(stream, same)
         return todo
+
+    def _existing_only(self, mapping: CompiledMapping, items: list[Pending]) -> list[Pending]:
+        """`create: false`: the products the PIM lacks are skipped, found by one search per
+        100 changed products (by uuid, the search's uuids are then used for sending)."""
+        if mapping.mapping.create or not items:
+            return items
+        stream, attribute = mapping.stream, self._structure.identifier_attribute
+        identifiers = [item.identifier for item in items]
+        if self._options.by_uuid:
+            found = self._client.find_uuids(identifiers, attribute)
+            if not self._options.dry_run:
+                self._uuids.searched(found)
+            existing = set(found)
+        else:
+            existing = self._client.existing_products(identifiers, attribute)
+        kept = [item for item in items if item.identifier in existing]
+        if len(kept) < len(items):
+            skipped = [item.identifier for item in items if item.identifier not in existing]
+            self._report.add(stream, "skipped_missing", len(skipped))
+            self._retrying.difference_update((stream, identifier) for identifier in skipped)
+            logger.info(
+                "stream '%s': %d product(s) the PIM does not have were skipped (create: false)",
+                stream,
+                len(skipped),
+            )
+        return kept
 
     def _known_categories(self, items: list[Pending]) -> list[Pending]:
         """Products whose path categories are missing (and not created) are held back."""
@@ -506,7 +536,7 @@ class Upserter:
             self._retrying.discard(key)
             if outcome.reason is None:
                 status = "created" if outcome.status_code == 201 else "updated"
-                self._confirmed.confirm(item.identifier, item.digest)
+                self._confirmed.confirm(item.stream, item.identifier, item.digest)
                 confirmed.setdefault(item.stream, []).append(item.identifier)
                 self._follow(item)
             else:

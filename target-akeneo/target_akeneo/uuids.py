@@ -78,6 +78,12 @@ class Uuids:
         # Products sent and not yet answered: identifier -> (uuid, whether it came stored).
         self._in_flight: dict[str, tuple[str, bool]] = {}
         self._unwritten: dict[str, str] = {}
+        # Uuids a `create: false` search just found, used (and dropped) by the next assign.
+        self._searched: dict[str, str] = {}
+
+    def searched(self, found: dict[str, str]) -> None:
+        """Uuids the PIM just returned for these identifiers: `assign` needs no search."""
+        self._searched.update(found)
 
     def assign(self, identifiers: Sequence[str]) -> dict[str, str]:
         """The uuid to send for each identifier: stored, else the PIM's, else a new one."""
@@ -85,12 +91,14 @@ class Uuids:
         for identifier in identifiers:
             if identifier in self._unwritten:
                 stored[identifier] = self._unwritten[identifier]
-        missing = [identifier for identifier in identifiers if identifier not in stored]
+        # Just searched: fresher than the store.
+        searched = {i: self._searched.pop(i) for i in identifiers if i in self._searched}
+        missing = [i for i in identifiers if i not in stored and i not in searched]
         found = self._search(missing) if missing else {}
         assigned = {}
         for identifier in identifiers:
-            known = stored.get(identifier)
-            value = known or found.get(identifier) or str(uuid.uuid4())
+            known = None if identifier in searched else stored.get(identifier)
+            value = known or searched.get(identifier) or found.get(identifier) or str(uuid.uuid4())
             self._in_flight[identifier] = (value, known is not None)
             assigned[identifier] = value
         return assigned

@@ -2,8 +2,11 @@
 
 A preset holds what a stream definition holds (``record_path``, ``namespaces``,
 ``key_properties``, ``null_values``, ``fields``), and optionally ``extends``: the name of
-another preset it starts from. ``settings.py`` merges a stream's own settings over its
-preset's; the result is validated and parsed like any stream.
+another preset it starts from, and ``variants``: other layouts of the same format (Atom
+beside RSS), each a list of settings over the preset's, tried in order when the preset's
+own ``record_path`` does not match a document. ``settings.py`` merges a stream's own
+settings over its preset's (and over each variant); the result is validated and parsed
+like any stream.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 from importlib import resources
 from typing import Any
 
+VARIANTS = "variants"
 _FOLDER = resources.files(__name__)
 NAMES: tuple[str, ...] = tuple(
     sorted(p.name.removesuffix(".json") for p in _FOLDER.iterdir() if p.name.endswith(".json"))
