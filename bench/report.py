@@ -135,6 +135,11 @@ def checks(results: dict[str, Any]) -> list[Check]:
         for row in values["stores"]:
             what = f"state store bytes per product, {label(row['size'])} ({row['how']})"
             found.append(_at_most("values", what, row["bytes_per_product"], 300))
+    media = results.get("media")
+    if media:
+        size = label(media["size"])
+        what = f"media requests to the PIM on unchanged re-run, {size}"
+        found.append(_at_most("media", what, media["rerun"]["pim_media_requests"], 0, "= 0"))
     return found
 
 
@@ -422,6 +427,39 @@ def _values_section(row: dict[str, Any]) -> list[str]:
     return out + _table(head, table)
 
 
+def _media_section(row: dict[str, Any]) -> list[str]:
+    out = ["## Media: one image per product from a loopback server (issue 15)", ""]
+    out += [
+        f"{row['size']:,} products, each with an image URL on a loopback HTTP server; the "
+        "re-run reads the same input with the same state store, so every image request is "
+        "conditional (If-None-Match) and nothing unchanged is uploaded. "
+        f"Media files in the PIM afterwards: {row['media_files_in_pim']:,}.",
+        "",
+    ]
+    head = [
+        "run", "wall s", "products/s", "image requests", "answered 200", "answered 304",
+        "PIM media requests", "uploaded", "unchanged", "failed", "target peak MB",
+    ]  # fmt: skip
+    table = [
+        [
+            name,
+            f"{run['seconds']:.1f}",
+            f"{row['size'] / run['seconds']:,.0f}",
+            f"{run['image_requests']:,}",
+            f"{run['image_200']:,}",
+            f"{run['image_304']:,}",
+            f"{run['pim_media_requests']:,}",
+            f"{run['uploaded']:,}",
+            f"{run['unchanged']:,}",
+            f"{run['failed']:,}",
+            f"{run['peak_mb']:.0f}",
+        ]
+        for name, run in (("first", row["first"]), ("re-run", row["rerun"]))
+    ]
+    ratio = row["rerun"]["seconds"] / row["first"]["seconds"]
+    return [*out, *_table(head, table), f"Re-run / first run wall time: {ratio:.2f}.", ""]
+
+
 def _sandbox_section(row: dict[str, Any]) -> list[str]:
     out = ["## Sandbox: akeneo-sandbox", ""]
     head = [
@@ -503,6 +541,8 @@ def render(results: dict[str, Any], found: list[Check], commands: list[str]) -> 
         out += _merchant_section(results["merchant"])
     if results.get("values"):
         out += _values_section(results["values"])
+    if results.get("media"):
+        out += _media_section(results["media"])
     out += _profiles_section(results.get("profiles"))
     example = (results.get("parity") or {}).get("example")
     if example:

@@ -24,6 +24,7 @@ import profiles
 import report
 import run_load
 import section_e2e
+import section_media
 import section_merchant
 import section_pages
 import section_sandbox
@@ -35,7 +36,7 @@ from measure import BenchError
 from section_target import Sandbox
 from workloads import BENCH, CATALOG, ROOT, Workloads, label
 
-SECTIONS = ("tap", "target", "e2e", "scaling", "sandbox", "merchant", "values")
+SECTIONS = ("tap", "target", "e2e", "scaling", "sandbox", "merchant", "values", "media")
 LARGE = 1_000_000
 
 
@@ -58,6 +59,7 @@ class Plan:
     merchant_check: int = 2_000
     values_size: int = 100_000
     values_store_sizes: tuple[int, ...] = (100_000, 1_000_000)
+    media_size: int = 10_000
 
     def reps_for(self, size: int) -> int:
         return self.reps_large if size >= LARGE else self.reps
@@ -92,6 +94,7 @@ SMOKE = Plan(
     merchant_check=300,
     values_size=300,
     values_store_sizes=(300, 1000),
+    media_size=50,
 )
 
 
@@ -163,6 +166,11 @@ def method(plan: Plan) -> list[str]:
         "bytes and values sent are the run report's. State store "
         "size: the file after the full load, and the store code fed acceptance-shape states "
         "in-process at the larger sizes (`bench/section_values.py`).",
+        "- Media: one run (not repeated) of `target-akeneo` on products with one image URL each "
+        "from a loopback HTTP server in the harness (a distinct ~1 kB PNG per product, with an "
+        "ETag), into an empty sandbox with its built-in demo catalog, then the same input again "
+        "with the same state store. Image requests counted by that server, media requests "
+        "(/api/rest/v1/media-files) by the sandbox.",
     ]
 
 
@@ -200,6 +208,7 @@ def commands(smoke: bool) -> list[str]:
         "--catalog tests/data/acceptance/catalog.json",
         "python bench/generate_merchant.py bench/out/merchant-<N>-seed7.xml --items <N>",
         "tap-erp-xml --config bench/out/merchant-preset-<N>.json > /dev/null   # and -maps-",
+        "target-akeneo --config target.json < media.singer.jsonl   # twice, images on loopback",
     ]
 
 
@@ -243,6 +252,10 @@ def run_sections(bench: Bench, only: set[str], install: bool) -> dict[str, Any]:
         row = section_values.measure(work, size, plan.values_store_sizes)
         log(f"  changed values send {row['bytes_ratio']:.3f} of the whole products' bytes")
         results["values"] = row
+    if "media" in only:
+        size = plan.media_size
+        log(f"{label(size)} products with one image each from a loopback server, then re-run")
+        results["media"] = section_media.measure(work, size)
     if "sandbox" in only:
         assert bench.sandbox is not None
         log("sandbox start and PATCH latency")

@@ -34,7 +34,7 @@ from target_akeneo.deltas import ValueKey, count_values, delta, value_keys
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import PimUnavailableError, TargetAkeneoError
 from target_akeneo.mapping import CompiledMapping
-from target_akeneo.media import MediaUploader, MediaValue, split_media
+from target_akeneo.media import MediaUploader, MediaValue, Owner, split_media
 from target_akeneo.missing import MissingProducts
 from target_akeneo.models import MODELS, ModelStage, Row
 from target_akeneo.option_codes import OptionCodes
@@ -312,6 +312,7 @@ class Upserter:
     def refuse_row(self, row: Row, reason: str, body: Mapping[str, Any]) -> None:
         """Dead-letter a row of a model stream that is not sent (conflict, model rejected)."""
         self._report.add(row.stream, "rejected")
+        self._media_of.pop(row.identifier, None)
         errors = body.get("errors")
         status = body.get("status_code")
         if self._options.dry_run:
@@ -430,7 +431,7 @@ class Upserter:
         if self._media is None or self._options.dry_run:
             return payload
         payload, media = split_media(payload, self._structure)
-        self._media.forget_erased(identifier, payload)
+        self._media.forget_erased(Owner(identifier), payload)
         if media:
             self._media_of[identifier] = media
         else:
@@ -455,7 +456,7 @@ class Upserter:
             self._associations.add(item.stream, item.identifier, item.record)
         values = self._media_of.pop(item.identifier, None)
         if values and self._media is not None:
-            self._media.submit(item.stream, item.identifier, item.record, values)
+            self._media.submit(item.stream, Owner(item.identifier), item.record, values)
 
     def _create_missing_options(self, mapping: CompiledMapping, items: Sequence[Pending]) -> None:
         """Create the options a mapped select value needs, with codes Akeneo accepts made from
@@ -723,6 +724,7 @@ class Upserter:
             self._dispatcher.settle()
         if self._associations is not None:
             self._associations.flush(final=True)
+            self._associations.close()
         self._executor.shutdown(wait=True)
         if self._media is not None:
             self._media.close()
