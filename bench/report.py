@@ -130,6 +130,16 @@ def checks(results: dict[str, Any]) -> list[Check]:
         found.append(_at_least("merchant", what, merchant["vs_maps"], 2))
         what = f"preset records/s vs bare lxml, {size}"
         found.append(_at_least("merchant", what, merchant["vs_lxml"], 0.25))
+    values = results.get("values")
+    if values:
+        for row in values["stores"]:
+            what = f"state store bytes per product, {label(row['size'])} ({row['how']})"
+            found.append(_at_most("values", what, row["bytes_per_product"], 300))
+    media = results.get("media")
+    if media:
+        size = label(media["size"])
+        what = f"media requests to the PIM on unchanged re-run, {size}"
+        found.append(_at_most("media", what, media["rerun"]["pim_media_requests"], 0, "= 0"))
     return found
 
 
@@ -364,6 +374,92 @@ def _merchant_section(row: dict[str, Any]) -> list[str]:
     return out
 
 
+def _values_section(row: dict[str, Any]) -> list[str]:
+    out = ["## Value deltas: changed values vs whole products (issue 20)", ""]
+    out += [
+        f"A nightly delta of {label(row['size'])} products in which {row['changed']:,} (5%) had "
+        "only their price changed since the last run, sent from the same state store with "
+        "`send: changed_values` and with `send: whole_product`, against a sandbox with "
+        f"`--latency {row['latency']}`. Bytes and values are those of the product lines sent "
+        "(run report: `bytes_sent`, `values_sent`). The sandbox's latency model charges per "
+        "request and per line, not per value: it cannot show the PIM's work per value, only "
+        "that both modes cost the same lines. Times are the mean of each mode's runs (two per "
+        "mode, in ABBA order); sending s is the run report's first product request to last "
+        "answer.",
+        "",
+    ]
+    head = [
+        "send", "products sent", "unchanged", "product requests", "values sent",
+        "values per product", "bytes sent", "bytes per product", "latency model s",
+        "sending s", "target CPU s", "wall s",
+    ]  # fmt: skip
+    table = [
+        [
+            f"`{run['send']}`",
+            f"{run['products_sent']:,}",
+            f"{run['unchanged']:,}",
+            str(run["product_requests"]),
+            f"{run['values_sent']:,}",
+            f"{run['values_per_product']:.2f}",
+            f"{run['bytes_sent']:,}",
+            f"{run['bytes_per_product']:.0f}",
+            f"{run['latency_seconds']:.1f}",
+            f"{run['sending_seconds']:.1f}",
+            f"{run['cpu_seconds']:.1f}",
+            f"{run['seconds']:.1f}",
+        ]
+        for run in row["nightly"]
+    ]
+    out += _table(head, table)
+    out += [
+        f"Changed values send {row['bytes_ratio']:.3f} of the whole products' bytes and "
+        f"{row['values_ratio']:.3f} of their values.",
+        "",
+        "State store size (hashes per value, not payloads; through the target: the whole "
+        "`cache_path` file after the full load):",
+        "",
+    ]
+    head = ["products", "bytes", "bytes per product", "how"]
+    table = [
+        [label(s["size"]), f"{s['bytes']:,}", f"{s['bytes_per_product']:.0f}", s["how"]]
+        for s in row["stores"]
+    ]
+    return out + _table(head, table)
+
+
+def _media_section(row: dict[str, Any]) -> list[str]:
+    out = ["## Media: one image per product from a loopback server (issue 15)", ""]
+    out += [
+        f"{row['size']:,} products, each with an image URL on a loopback HTTP server; the "
+        "re-run reads the same input with the same state store, so every image request is "
+        "conditional (If-None-Match) and nothing unchanged is uploaded. "
+        f"Media files in the PIM afterwards: {row['media_files_in_pim']:,}.",
+        "",
+    ]
+    head = [
+        "run", "wall s", "products/s", "image requests", "answered 200", "answered 304",
+        "PIM media requests", "uploaded", "unchanged", "failed", "target peak MB",
+    ]  # fmt: skip
+    table = [
+        [
+            name,
+            f"{run['seconds']:.1f}",
+            f"{row['size'] / run['seconds']:,.0f}",
+            f"{run['image_requests']:,}",
+            f"{run['image_200']:,}",
+            f"{run['image_304']:,}",
+            f"{run['pim_media_requests']:,}",
+            f"{run['uploaded']:,}",
+            f"{run['unchanged']:,}",
+            f"{run['failed']:,}",
+            f"{run['peak_mb']:.0f}",
+        ]
+        for name, run in (("first", row["first"]), ("re-run", row["rerun"]))
+    ]
+    ratio = row["rerun"]["seconds"] / row["first"]["seconds"]
+    return [*out, *_table(head, table), f"Re-run / first run wall time: {ratio:.2f}.", ""]
+
+
 def _sandbox_section(row: dict[str, Any]) -> list[str]:
     out = ["## Sandbox: akeneo-sandbox", ""]
     head = [
@@ -443,6 +539,10 @@ def render(results: dict[str, Any], found: list[Check], commands: list[str]) -> 
         out += _sandbox_section(results["sandbox"])
     if results.get("merchant"):
         out += _merchant_section(results["merchant"])
+    if results.get("values"):
+        out += _values_section(results["values"])
+    if results.get("media"):
+        out += _media_section(results["media"])
     out += _profiles_section(results.get("profiles"))
     example = (results.get("parity") or {}).get("example")
     if example:

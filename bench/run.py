@@ -24,17 +24,19 @@ import profiles
 import report
 import run_load
 import section_e2e
+import section_media
 import section_merchant
 import section_pages
 import section_sandbox
 import section_tap
 import section_target
+import section_values
 import section_variants
 from measure import BenchError
 from section_target import Sandbox
 from workloads import BENCH, CATALOG, ROOT, Workloads, label
 
-SECTIONS = ("tap", "target", "e2e", "scaling", "sandbox", "merchant")
+SECTIONS = ("tap", "target", "e2e", "scaling", "sandbox", "merchant", "values", "media")
 LARGE = 1_000_000
 
 
@@ -55,6 +57,9 @@ class Plan:
     profile_size: int
     merchant_size: int = 50_000
     merchant_check: int = 2_000
+    values_size: int = 100_000
+    values_store_sizes: tuple[int, ...] = (100_000, 1_000_000)
+    media_size: int = 10_000
 
     def reps_for(self, size: int) -> int:
         return self.reps_large if size >= LARGE else self.reps
@@ -87,6 +92,9 @@ SMOKE = Plan(
     profile_size=300,
     merchant_size=300,
     merchant_check=300,
+    values_size=300,
+    values_store_sizes=(300, 1000),
+    media_size=50,
 )
 
 
@@ -151,6 +159,18 @@ def method(plan: Plan) -> list[str]:
         "- Google Merchant: `bench/generate_merchant.py`, seed 7; the tap with `preset: "
         "google-merchant`, then with plain fields and `stream_maps` expressions giving the same "
         "records, then the bare loop over `item` elements; records/s = records / wall time.",
+        "- Value deltas: a full load of the Singer file into a sandbox with a file database, "
+        "then tonight's file (every 20th product's prices changed) against the same database "
+        "with the latency model on, each run from a copy of the state store, twice per mode in "
+        "ABBA order (`send: whole_product`, `changed_values`, `changed_values`, `whole_product`); "
+        "bytes and values sent are the run report's. State store "
+        "size: the file after the full load, and the store code fed acceptance-shape states "
+        "in-process at the larger sizes (`bench/section_values.py`).",
+        "- Media: one run (not repeated) of `target-akeneo` on products with one image URL each "
+        "from a loopback HTTP server in the harness (a distinct ~1 kB PNG per product, with an "
+        "ETag), into an empty sandbox with its built-in demo catalog, then the same input again "
+        "with the same state store. Image requests counted by that server, media requests "
+        "(/api/rest/v1/media-files) by the sandbox.",
     ]
 
 
@@ -188,6 +208,7 @@ def commands(smoke: bool) -> list[str]:
         "--catalog tests/data/acceptance/catalog.json",
         "python bench/generate_merchant.py bench/out/merchant-<N>-seed7.xml --items <N>",
         "tap-erp-xml --config bench/out/merchant-preset-<N>.json > /dev/null   # and -maps-",
+        "target-akeneo --config target.json < media.singer.jsonl   # twice, images on loopback",
     ]
 
 
@@ -225,6 +246,16 @@ def run_sections(bench: Bench, only: set[str], install: bool) -> dict[str, Any]:
         row = section_merchant.measure(work, size, plan.reps, plan.merchant_check)
         log(f"  preset {row['vs_maps']:.2f}x stream_maps, {row['vs_lxml']:.2f}x bare lxml")
         results["merchant"] = row
+    if "values" in only:
+        size = plan.values_size
+        log(f"nightly delta of {label(size)} products, 5% price changed: values vs whole")
+        row = section_values.measure(work, size, plan.values_store_sizes)
+        log(f"  changed values send {row['bytes_ratio']:.3f} of the whole products' bytes")
+        results["values"] = row
+    if "media" in only:
+        size = plan.media_size
+        log(f"{label(size)} products with one image each from a loopback server, then re-run")
+        results["media"] = section_media.measure(work, size)
     if "sandbox" in only:
         assert bench.sandbox is not None
         log("sandbox start and PATCH latency")

@@ -34,12 +34,15 @@ def wait_until_up(timeout: float = 20.0) -> None:
     sys.exit(f"akeneo-sandbox did not start on {BASE_URL}: {' '.join(detail) or 'no output'}")
 
 
-def products(kind: str = "products") -> list[dict[str, object]]:
+def products(
+    kind: str = "products", query: str = "pagination_type=search_after&limit=100"
+) -> list[dict[str, object]]:
+    """Every item of a list endpoint (categories page by number: `query="limit=100"`)."""
     token = requests.post(
         f"{BASE_URL}/api/oauth/v1/token", json=USER, auth=CLIENT, timeout=10
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
-    url: str | None = f"{BASE_URL}/api/rest/v1/{kind}?pagination_type=search_after&limit=100"
+    url: str | None = f"{BASE_URL}/api/rest/v1/{kind}?{query}"
     items: list[dict[str, object]] = []
     while url:
         page = requests.get(url, headers=headers, timeout=10).json()
@@ -62,6 +65,17 @@ def first_data(product: dict[str, object], attribute: str) -> str:
     return str(data)
 
 
+def linked(product: dict[str, object]) -> str:
+    """The product's associations to products, as `TYPE: a b`."""
+    associations = product.get("associations") or {}
+    assert isinstance(associations, dict)
+    return "; ".join(
+        f"{kind}: {' '.join(links['products'])}"
+        for kind, links in sorted(associations.items())
+        if links.get("products")
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wait", action="store_true", help="only wait for the sandbox")
@@ -76,24 +90,32 @@ def main() -> None:
             "yes" if p.get("enabled") else "no",
             first_data(p, "name"),
             first_data(p, "price"),
+            "yes" if first_data(p, "image") else "",
+            ", ".join(str(code) for code in p.get("categories") or ()),
+            linked(p),
             str(p.get("parent") or ""),
         )
         for p in products()
     ]
-    header = ("identifier", "family", "enabled", "name", "price", "parent")
+    header = ("identifier", "family", "enabled", "name", "price", "image", "categories")
+    header += ("associations", "parent")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     print(f"{len(rows)} products in the PIM at {BASE_URL}")
+    for category in products("categories", "limit=100"):
+        if category.get("parent"):
+            print(f"category {category['code']} (under {category['parent']})")
     for model in products("product-models"):
         level = f"sub-model of {model['parent']}" if model.get("parent") else "root model"
         print(f"product model {model['code']} ({model['family_variant']}, {level})")
-    for prefix in ("", "apparel-"):
+    for prefix in ("", "next-", "apparel-"):
         show_outcome(prefix)
 
 
 def show_outcome(prefix: str) -> None:
-    """The run report and dead letters of a demo run (`apparel-`: the product model run)."""
+    """The run report and dead letters of a demo run (`next-`: the next day's export,
+    `apparel-`: the product model run)."""
     report = ROOT / "output" / f"{prefix}run-report.json"
     if report.exists():
         print(f"run report ({report.relative_to(ROOT)}): {report.read_text(encoding='utf-8')}")

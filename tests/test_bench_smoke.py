@@ -91,7 +91,7 @@ def test_results_file_has_every_section_and_a_verdict_per_target(
     results = Path(summary["results"])
     assert results.parent == out
     text = results.read_text(encoding="utf-8")
-    for heading in ("## Tap", "## Target", "## End to end", "## Scaling", "## Sandbox"):
+    for heading in ("## Tap", "## Target", "## End to end", "## Scaling", "## Sandbox", "## Media"):
         assert heading in text
     assert summary["checks"]
     for check in summary["checks"]:
@@ -109,3 +109,31 @@ def test_merchant_section_compares_the_preset_with_stream_maps(
     assert row["maps_rps"] > 0
     assert row["vs_maps"] == pytest.approx(row["preset_rps"] / row["maps_rps"], rel=0.5)
     assert {c["section"] for c in summary["checks"]} >= {"merchant"}
+
+
+def test_values_section_compares_changed_values_with_whole_products(
+    smoke: tuple[dict[str, Any], Path],
+) -> None:
+    summary, _ = smoke
+    row = summary["values"]
+    assert (row["size"], row["changed"]) == (300, 15)
+    delta, whole = row["nightly"]
+    assert (delta["send"], whole["send"]) == ("changed_values", "whole_product")
+    assert delta["products_sent"] == whole["products_sent"] == 15
+    assert delta["values_sent"] == 15  # the price only
+    assert whole["values_sent"] > delta["values_sent"]
+    assert 0 < delta["bytes_sent"] < whole["bytes_sent"]
+    assert [s["size"] for s in row["stores"]] == [300, 300, 1000]
+    assert all(s["bytes_per_product"] > 0 for s in row["stores"])
+
+
+def test_media_section_counts_image_and_pim_media_requests(
+    smoke: tuple[dict[str, Any], Path],
+) -> None:
+    summary, _ = smoke
+    row = summary["media"]
+    first, rerun = row["first"], row["rerun"]
+    assert (first["image_200"], first["pim_media_requests"], first["uploaded"]) == (50, 50, 50)
+    # The re-run's image requests are all conditional and answered 304; the PIM gets none.
+    assert (rerun["image_304"], rerun["pim_media_requests"], rerun["unchanged"]) == (50, 0, 50)
+    assert {c["section"] for c in summary["checks"]} >= {"media"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -157,3 +158,86 @@ def test_schedule_runs_the_job_nightly(project: MeltanoProject) -> None:
     assert [(s["name"], s["job"]["name"], s["cron_interval"]) for s in schedules] == [
         ("erp-to-pim-nightly", "erp-to-pim", "0 0 * * *")
     ]
+
+
+def test_demo_exports_load_images_links_categories_then_disable_the_missing_product(
+    project: MeltanoProject,
+) -> None:
+    """scripts/demo.sh's two exports, with the demo's catalog, mapping and environment."""
+    project.env["TARGET_AKENEO_MAPPING_FILE"] = str(EXAMPLES / "mapping.yml")
+    project.env["MELTANO_ENVIRONMENT"] = "demo"
+    with SandboxProcess(catalog=EXAMPLES / "catalog.json") as sandbox:
+        project.point_at(sandbox)
+        first = run_export(project, "erp")
+        assert first.returncode == 0, first.stderr[-4000:]
+        products = {p["identifier"]: p for p in sandbox.all_products()}
+        images = {
+            sku: sandbox.api_get(f"media-files/{p['values']['image'][0]['data']}/download").content
+            for sku, p in products.items()
+            if "image" in p["values"]
+        }
+        categories = {
+            c["code"]: c["parent"]
+            for c in sandbox.api_get("categories", limit=100).json()["_embedded"]["items"]
+        }
+        uploads_after_first = media_posts(sandbox.stats())
+
+        second = run_export(project, "erp-next")
+        assert second.returncode == 0, second.stderr[-4000:]
+        enabled = {p["identifier"]: p["enabled"] for p in sandbox.all_products()}
+        uploads_after_second = media_posts(sandbox.stats())
+
+    # Ten products exported, two refused by the PIM (an unknown colour, a short EAN).
+    assert sorted(products) == [
+        f"DEMO-{n}" for n in (1001, 1002, 1003, 2001, 2002, 2003, 3001, 3002)
+    ]
+    sources = {
+        "DEMO-1001": "alpine-boot.png",
+        "DEMO-1002": "road-runner.png",
+        "DEMO-1003": "trail-gtx.png",
+        "DEMO-2001": "merino-base-layer.png",
+        "DEMO-2002": "cotton-tee.png",
+        "DEMO-2003": "running-singlet.png",
+        "DEMO-3001": "sun-cap.png",
+        "DEMO-3002": "trail-backpack.png",
+    }
+    assert images == {
+        sku: (EXAMPLES / "images" / name).read_bytes() for sku, name in sources.items()
+    }
+    # DEMO-1001 links to DEMO-1003, which comes later in the export.
+    assert products["DEMO-1001"]["associations"]["X_SELL"]["products"] == [
+        "DEMO-1003",
+        "DEMO-3002",
+    ]
+    assert products["DEMO-2002"]["associations"]["UPSELL"]["products"] == ["DEMO-2001"]
+    # Paths became categories under master; the ones the catalog had were used as they are.
+    assert {
+        code: categories[code] for code in ("footwear", "footwear_hiking", "apparel_shirts")
+    } == {
+        "footwear": "master",
+        "footwear_hiking": "footwear",
+        "apparel_shirts": "apparel",
+    }
+    assert sorted(products["DEMO-1001"]["categories"]) == ["footwear_hiking", "winter_2026"]
+    assert uploads_after_first == len(sources)
+    # The next day's export lacks DEMO-3001: disabled; unchanged images are not sent again.
+    assert enabled == {sku: sku != "DEMO-3001" and sku != "DEMO-2002" for sku in products}
+    assert uploads_after_second == uploads_after_first
+    report = json.loads(project.run_report.read_text(encoding="utf-8"))
+    assert (report["missing"], report["missing_disabled"]) == (1, 1)
+    assert "disabled 1 product(s) of stream 'products' missing from version" in second.stderr
+
+
+def run_export(project: MeltanoProject, folder: str) -> subprocess.CompletedProcess[str]:
+    """`meltano run` on the demo export in examples/<folder>/."""
+    files = json.dumps([str(EXAMPLES / folder / "*.xml")])
+    return project.run("run", "tap-erp-xml", "target-akeneo", env={"TAP_ERP_XML_FILES": files})
+
+
+def media_posts(stats: dict[str, Any]) -> int:
+    """Media uploads the sandbox answered."""
+    return sum(
+        int(row["count"])
+        for row in stats["requests"]
+        if row["method"] == "POST" and str(row["route"]).endswith("media-files")
+    )

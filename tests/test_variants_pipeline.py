@@ -63,6 +63,16 @@ def test_demo_apparel_run_shows_one_model_with_its_variants(project: MeltanoProj
         assert result.returncode == 0, result.stderr[-4000:]
         models = {m["code"]: m for m in sandbox.all_product_models()}
         variant = sandbox.get_product("TEE-100-WHITE-M")
+        # The colour-level image went to each colour's sub-model.
+        images = {
+            code: sandbox.api_get(f"media-files/{m['values']['image'][0]['data']}/download").content
+            for code, m in models.items()
+            if "image" in m["values"]
+        }
+    assert images == {
+        f"TEE-100_{colour}": (examples / "images" / f"organic-tee-{colour}.png").read_bytes()
+        for colour in ("black", "white")
+    }
     assert sorted(models) == ["TEE-100", "TEE-100_black", "TEE-100_white"]
     assert models["TEE-100"]["values"]["material"][0]["data"] == "organic cotton"
     assert models["TEE-100_white"]["parent"] == "TEE-100"

@@ -86,3 +86,22 @@ def test_products_associate_existing_product_models_only(models_api: Api) -> Non
     assert unknown.status_code == 422, unknown.text
     assert "GHOST" in unknown.text
     assert api.get("products/SCARF-2").status_code == 404
+
+
+def test_model_associations_name_products_by_identifier(models_api: Api) -> None:
+    """GET /product-models shows associations as on /products: products by identifier and
+    every non-quantified type listed, empty lists where unused."""
+    api = models_api
+    assert api.patch("products/BOOT-1", {"family": "shoes"}).status_code in (201, 204)
+    written = api.patch(
+        "product-models/PARKA",
+        {"family_variant": "clothing_size", "associations": {"X_SELL": {"products": ["BOOT-1"]}}},
+    )
+    assert written.status_code in (201, 204), written.text
+    shown = api.get("product-models/PARKA").json()["associations"]
+    assert shown["X_SELL"] == {"products": ["BOOT-1"], "product_models": [], "groups": []}
+    items = api.get("association-types").json()["_embedded"]["items"]
+    assert set(shown) == {t["code"] for t in items if not t.get("is_quantified")}
+    listed = api.get("product-models", search='{"parent":[{"operator":"EMPTY"}]}').json()
+    [parka] = [m for m in listed["_embedded"]["items"] if m["code"] == "PARKA"]
+    assert parka["associations"]["X_SELL"]["products"] == ["BOOT-1"]

@@ -5,30 +5,36 @@ The mapping's `associations` and `quantified_associations` keys are parsed and c
 line of its own for each product, after the products of the run are confirmed: a product
 may name one that comes later in the same export, and a link the PIM refuses (a product
 that exists nowhere) is reported for that product without holding back its other data.
+Waiting lines are kept in the state store's file (`WaitingLines`), not in memory: a line
+naming a product that is not in the export waits until the end of the run.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from target_akeneo.cache import ConfirmedPayloads, payload_digest
-from target_akeneo.client import MAX_LINES, AkeneoClient
+from target_akeneo.client import MAX_LINES, AkeneoClient, LineResult
 from target_akeneo.errors import MappingError, ValueShapeError
 from target_akeneo.mapping import parse_path, read_path
-from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter
+from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter, dumps
 
 logger = logging.getLogger("target-akeneo")
 
 KINDS = ("products", "product_models", "groups")
 QUANTIFIED_KINDS = ("products", "product_models")
 _encode = msgspec.json.Encoder(order="sorted").encode
-# The confirmed-payload key of a product's association line (beside its product line).
+# The confirmed-payload key of a product's (a model's) association line, beside its line.
 _SUFFIX = "\x00associations"
+_MODEL_SUFFIX = "\x00model_associations"
 
 
 @dataclass(frozen=True)
@@ -82,16 +88,20 @@ def _parse_links(raw: Any, place: str, quantified: bool, problems: list[str]) ->
 
 
 def parse_associations(mapping: Mapping[str, Any], origin: str) -> dict[str, tuple[Link, ...]]:
-    """The links of each stream that maps any; raise `MappingError` naming each problem."""
+    """The links of each stream that maps any (in a `product_models:` block: the models');
+    raise `MappingError` naming each problem."""
     problems: list[str] = []
     found: dict[str, tuple[Link, ...]] = {}
     for stream, raw in mapping.items():
         if not isinstance(raw, Mapping):
             continue
+        place = f"{origin}: {stream}"
+        if isinstance(raw.get("product_models"), Mapping):
+            raw, place = raw["product_models"], f"{place}.product_models"
         links: list[Link] = []
         for key, quantified in (("associations", False), ("quantified_associations", True)):
             if raw.get(key) is not None:
-                links += _parse_links(raw[key], f"{origin}: {stream}.{key}", quantified, problems)
+                links += _parse_links(raw[key], f"{place}.{key}", quantified, problems)
         if links:
             found[str(stream)] = tuple(links)
     if problems:
@@ -148,8 +158,11 @@ def _quantified(value: Any, link: Link) -> list[dict[str, Any]]:
     return entries
 
 
-def build_line(identifier: str, record: Mapping[str, Any], links: Sequence[Link]) -> dict[str, Any]:
-    """The association line of one product (empty lists too: the mapping owns these lists)."""
+def build_line(
+    identifier: str, record: Mapping[str, Any], links: Sequence[Link], *, model: bool = False
+) -> dict[str, Any]:
+    """The association line of one product, or product model (keyed by `code`); empty lists
+    too: the mapping owns these lists."""
     plain: dict[str, dict[str, Any]] = {}
     quantified: dict[str, dict[str, Any]] = {}
     for link in links:
@@ -161,7 +174,7 @@ def build_line(identifier: str, record: Mapping[str, Any], links: Sequence[Link]
                 plain.setdefault(link.type, {})[link.kind] = _codes(value)
         except ValueShapeError as exc:
             raise ValueShapeError(f"{link.type}.{link.kind}: {exc}") from None
-    line: dict[str, Any] = {"identifier": identifier}
+    line: dict[str, Any] = {"code" if model else "identifier": identifier}
     if plain:
         line["associations"] = plain
     if quantified:
@@ -169,12 +182,95 @@ def build_line(identifier: str, record: Mapping[str, Any], links: Sequence[Link]
     return line
 
 
+def targets(line: Mapping[str, Any]) -> list[str]:
+    """The products an association line names (those it waits for)."""
+    names: set[str] = set()
+    for by_kind in line.get("associations", {}).values():
+        names.update(by_kind.get("products", ()))
+    for by_kind in line.get("quantified_associations", {}).values():
+        names.update(entry["identifier"] for entry in by_kind.get("products", ()))
+    return sorted(names)
+
+
 @dataclass
 class _Waiting:
     stream: str
-    identifier: str
+    identifier: str  # a model's code when `model`
     record: Mapping[str, Any]
     line: dict[str, Any]
+    targets: list[str]
+    model: bool = False
+
+    @property
+    def key(self) -> str:
+        """The line's key among the waiting lines and the confirmed payloads."""
+        return self.identifier + (_MODEL_SUFFIX if self.model else _SUFFIX)
+
+
+class WaitingLines:
+    """This run's association lines not sent yet: a TEMP table of the state store's
+    connection, on disk (dropped at close), so waiting lines cost no memory."""
+
+    CHUNK = 500
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit: each write is its own (temp-file) transaction, never a long one.
+        self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA temp_store = FILE")
+        self._db.execute(
+            "CREATE TEMP TABLE waiting_associations (key TEXT PRIMARY KEY,"
+            " identifier TEXT NOT NULL, model INTEGER NOT NULL, stream TEXT NOT NULL,"
+            " record TEXT NOT NULL, line TEXT NOT NULL, targets TEXT NOT NULL)"
+        )
+
+    def put(self, waiting: _Waiting) -> None:
+        """Keep a line; a newer line of the same product (model) replaces the older one."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO waiting_associations VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                waiting.key,
+                waiting.identifier,
+                int(waiting.model),
+                waiting.stream,
+                dumps(waiting.record),
+                dumps(waiting.line),
+                json.dumps(waiting.targets),
+            ),
+        )
+
+    def chunks(self) -> Iterator[list[_Waiting]]:
+        """Every waiting line, `CHUNK` at a time in the order they came (the caller may
+        remove lines of a chunk before asking for the next)."""
+        last = 0
+        while True:
+            rows = self._db.execute(
+                "SELECT rowid, identifier, model, stream, record, line, targets"
+                " FROM waiting_associations WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (last, self.CHUNK),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [
+                _Waiting(
+                    stream,
+                    identifier,
+                    json.loads(record),
+                    json.loads(line),
+                    json.loads(names),
+                    bool(model),
+                )
+                for _rowid, identifier, model, stream, record, line, names in rows
+            ]
+
+    def remove(self, lines: Sequence[_Waiting]) -> None:
+        self._db.executemany(
+            "DELETE FROM waiting_associations WHERE key = ?", [(w.key,) for w in lines]
+        )
+
+    def close(self) -> None:
+        self._db.close()
 
 
 class AssociationPass:
@@ -186,36 +282,32 @@ class AssociationPass:
         client: AkeneoClient,
         links: Mapping[str, Sequence[Link]],
         confirmed: ConfirmedPayloads,
+        waiting: WaitingLines,
         report: RunReport,
         dead_letters: JsonLinesWriter,
     ) -> None:
         self._client = client
         self._links = links
         self._confirmed = confirmed
+        self._waiting = waiting
         self._report = report
         self._dead_letters = dead_letters
-        self._waiting: dict[str, _Waiting] = {}
 
-    def add(self, stream: str, identifier: str, record: Mapping[str, Any]) -> None:
-        """A product the PIM has (confirmed or unchanged): queue its association line."""
+    def add(
+        self, stream: str, identifier: str, record: Mapping[str, Any], *, model: bool = False
+    ) -> None:
+        """A product (`model`: a product model, by code) the PIM has, confirmed or
+        unchanged: queue its association line."""
         links = self._links.get(stream)
         if not links:
             return
         try:
-            line = build_line(identifier, record, links)
+            line = build_line(identifier, record, links, model=model)
         except ValueShapeError as exc:
-            waiting = _Waiting(stream, identifier, record, {})
+            waiting = _Waiting(stream, identifier, record, {}, [], model)
             self._fail(waiting, None, str(exc), [], "association_error")
             return
-        self._waiting[identifier] = _Waiting(stream, identifier, record, line)
-
-    def _targets(self, waiting: _Waiting) -> set[str]:
-        names: set[str] = set()
-        for by_kind in waiting.line.get("associations", {}).values():
-            names.update(by_kind.get("products", ()))
-        for by_kind in waiting.line.get("quantified_associations", {}).values():
-            names.update(entry["identifier"] for entry in by_kind.get("products", ()))
-        return names
+        self._waiting.put(_Waiting(stream, identifier, record, line, targets(line), model))
 
     def flush(self, *, final: bool) -> None:
         """Send the lines whose linked products the PIM has; at the end of the run, all.
@@ -223,30 +315,36 @@ class AssociationPass:
         Before the end, a line naming a product not confirmed yet waits (it may come later
         in the export); at the end the PIM decides, and refuses a product that exists nowhere.
         """
-        if not self._waiting:
-            return
-        ready = list(self._waiting.values())
-        if not final:
-            wanted = set().union(*(self._targets(w) for w in ready))
-            known = self._confirmed.in_pim(sorted(wanted))
-            ready = [w for w in ready if self._targets(w) <= known]
+        for chunk in self._waiting.chunks():
+            ready = chunk
+            if not final:
+                wanted = sorted({name for waiting in chunk for name in waiting.targets})
+                known = self._confirmed.in_pim(wanted)
+                ready = [w for w in chunk if known.issuperset(w.targets)]
+            self._waiting.remove(ready)
+            self._send([w for w in ready if not w.model], self._client.upsert_products)
+            self._send([w for w in ready if w.model], self._client.upsert_product_models)
+
+    def close(self) -> None:
+        self._waiting.close()
+
+    def _send(
+        self, ready: Sequence[_Waiting], upsert: Callable[[list[bytes]], list[LineResult]]
+    ) -> None:
         todo = []
         for waiting in ready:
-            del self._waiting[waiting.identifier]
-            key = waiting.identifier + _SUFFIX
             line = _encode(waiting.line)
-            if self._confirmed.known(waiting.stream, [key]).get(key) == payload_digest(line):
+            known = self._confirmed.known(waiting.stream, [waiting.key]).get(waiting.key)
+            if known == payload_digest(line):
                 self._report.add(waiting.stream, "associations_unchanged")
                 continue
             todo.append((waiting, line))
         for start in range(0, len(todo), MAX_LINES):
             chunk = todo[start : start + MAX_LINES]
-            results = self._client.upsert_products([line for _w, line in chunk])
+            results = upsert([line for _w, line in chunk])
             for (waiting, line), result in zip(chunk, results, strict=True):
                 if result.ok:
-                    self._confirmed.confirm(
-                        waiting.stream, waiting.identifier + _SUFFIX, payload_digest(line)
-                    )
+                    self._confirmed.confirm(waiting.stream, waiting.key, payload_digest(line))
                     self._report.add(waiting.stream, "associations_sent")
                 else:
                     reason = "retries_exhausted" if result.exhausted else "association_error"
@@ -261,7 +359,8 @@ class AssociationPass:
         reason: str,
     ) -> None:
         self._report.add(waiting.stream, "associations_failed")
-        logger.warning("associations of product '%s' refused: %s", waiting.identifier, message)
+        noun = "product model" if waiting.model else "product"
+        logger.warning("associations of %s '%s' refused: %s", noun, waiting.identifier, message)
         self._dead_letters.write(
             dead_letter(
                 waiting.stream,

@@ -614,19 +614,21 @@ class AkeneoClient:
         scope: str | None,
         filename: str,
         content: bytes,
+        *,
+        model: bool = False,
     ) -> tuple[str | None, str]:
-        """Upload a file as a product's value: (media code, "") or (None, Akeneo's message).
+        """Upload a file as a product's value (`model`: a product model's, `identifier` its
+        code): (media code, "") or (None, Akeneo's message).
 
         The `product` part names the product by identifier, also for products written
         through /products-uuid: that is what Akeneo looks up (akeneo/api-php-client
-        issue 298).
+        issue 298). A model is named by `code` in a `product_model` part.
         """
-        product = json.dumps(
-            {"identifier": identifier, "attribute": attribute, "locale": locale, "scope": scope}
+        key, field = ("code", "product_model") if model else ("identifier", "product")
+        owner = json.dumps(
+            {key: identifier, "attribute": attribute, "locale": locale, "scope": scope}
         )
-        body, content_type = encode_multipart_formdata(
-            {"product": product, "file": (filename, content)}
-        )
+        body, content_type = encode_multipart_formdata({field: owner, "file": (filename, content)})
         response = self.request(
             "POST",
             f"{API_PREFIX}/media-files",

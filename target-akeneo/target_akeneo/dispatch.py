@@ -28,6 +28,8 @@ class Pending:
     record: Mapping[str, Any]
     digest: bytes  # the state remembered once the PIM confirms this line
     line: bytes
+    # When `payload` is a delta: the full payload, sent if the PIM had no such product.
+    whole: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,10 @@ STREAM_KEYS = frozenset(
     | {"associations", "quantified_associations"}
 )
 # A stream of product models: `{product_models: {code, family_variant, parent, values}}`.
-MODEL_STREAM_KEYS = frozenset({"code", "family_variant", "parent", "categories", "values"})
+MODEL_STREAM_KEYS = frozenset(
+    {"code", "family_variant", "parent", "categories", "values", "associations"}
+    | {"quantified_associations"}  # read by associations.py
+)
 MODEL_KEYS = frozenset({"code", "family_variant", "sub_model_code"})
 _MISSING = object()
 

@@ -30,6 +30,10 @@ logger = logging.getLogger("target-akeneo")
 
 MEDIA_TYPES = frozenset({"pim_catalog_image", "pim_catalog_file"})
 _MB = 1_000_000  # Akeneo's max_file_size is in decimal megabytes
+# Media values waiting or in work per worker: one being fetched, one ready.
+IN_FLIGHT_PER_WORKER = 2
+# The state store's key of a product model's values (a product identifier has no NUL).
+_MODEL_KEY = "\x00model:"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,23 @@ class MediaValue:
     locale: str | None
     scope: str | None
     source: str
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The product (by identifier) or product model (by code) a media value belongs to."""
+
+    code: str
+    model: bool = False
+
+    @property
+    def key(self) -> str:
+        """Its key in the state store (products and models may share a code)."""
+        return _MODEL_KEY + self.code if self.model else self.code
+
+    @property
+    def noun(self) -> str:
+        return "product model" if self.model else "product"
 
 
 @dataclass(frozen=True)
@@ -172,11 +193,15 @@ class MediaUploader:
         self._executor = ThreadPoolExecutor(
             max_workers=concurrency, thread_name_prefix="akeneo-media"
         )
-        self._futures: list[Future[None]] = []
+        # At most this many values queued or in work: `submit` waits for a free slot, so
+        # the queue (each entry holds its product's record) never grows with the input.
+        self._slots = threading.BoundedSemaphore(IN_FLIGHT_PER_WORKER * concurrency)
+        self._lock = threading.Lock()
+        self._futures: set[Future[None]] = set()
         # A failure of the PIM itself (retries exhausted) stops the run like a product's.
         self.unavailable: list[str] = []
 
-    def forget_erased(self, identifier: str, payload: Mapping[str, Any]) -> None:
+    def forget_erased(self, owner: Owner, payload: Mapping[str, Any]) -> None:
         """Erased media values (data null) are no longer known uploads."""
         if self._store is None:
             return
@@ -184,23 +209,43 @@ class MediaUploader:
             attribute = self._structure.attributes.get(code)
             is_media = attribute is not None and attribute.type in MEDIA_TYPES
             if is_media and any(entry.get("data") is None for entry in entries):
-                self._store.forget(identifier, code)
+                self._store.forget(owner.key, code)
 
     def submit(
         self,
         stream: str,
-        identifier: str,
+        owner: Owner,
         record: Mapping[str, Any],
         values: list[MediaValue],
     ) -> None:
-        """Queue the values of a product that the PIM has (confirmed or unchanged)."""
+        """Queue the values of a product or model that the PIM has (confirmed or unchanged);
+        waits while every slot is taken."""
         for value in values:
-            self._futures.append(
-                self._executor.submit(self._one, stream, identifier, record, value)
-            )
+            self._slots.acquire()
+            try:
+                future = self._executor.submit(self._one, stream, owner, record, value)
+            except BaseException:
+                self._slots.release()
+                raise
+            with self._lock:
+                self._futures.add(future)
+            future.add_done_callback(self._done)
+
+    def _done(self, future: Future[None]) -> None:
+        self._slots.release()
+        if future.exception() is None:  # a failure stays until settle raises it
+            with self._lock:
+                self._futures.discard(future)
+
+    @property
+    def in_flight(self) -> int:
+        """Values queued or in work, and failed ones not yet raised by `settle`."""
+        with self._lock:
+            return len(self._futures)
 
     def settle(self) -> None:
-        futures, self._futures = self._futures, []
+        with self._lock:
+            futures, self._futures = list(self._futures), set()
         for future in futures:
             future.result()
 
@@ -210,21 +255,19 @@ class MediaUploader:
         if self._store is not None:
             self._store.close()
 
-    def _one(
-        self, stream: str, identifier: str, record: Mapping[str, Any], value: MediaValue
-    ) -> None:
+    def _one(self, stream: str, owner: Owner, record: Mapping[str, Any], value: MediaValue) -> None:
         try:
-            outcome = self._fetch_and_upload(identifier, value)
+            outcome = self._fetch_and_upload(owner, value)
         except MediaRefused as exc:
-            self._fail(stream, identifier, record, value, exc.rule, str(exc))
+            self._fail(stream, owner, record, value, exc.rule, str(exc))
             return
         except ApiError as exc:
             if exc.exhausted:
                 self.unavailable.append(str(exc))
-            self._fail(stream, identifier, record, value, "upload", str(exc))
+            self._fail(stream, owner, record, value, "upload", str(exc))
             return
         except Exception as exc:  # any failure to fetch is this value's, not the run's
-            self._fail(stream, identifier, record, value, "fetch_failed", type(exc).__name__)
+            self._fail(stream, owner, record, value, "fetch_failed", type(exc).__name__)
             return
         self._report.add(stream, outcome)
 
@@ -234,8 +277,8 @@ class MediaUploader:
             return min(self._max_bytes, int(attribute.max_file_size_mb * _MB))
         return self._max_bytes
 
-    def _fetch_and_upload(self, identifier: str, value: MediaValue) -> str:
-        known = self._store.get(identifier, value) if self._store else None
+    def _fetch_and_upload(self, owner: Owner, value: MediaValue) -> str:
+        known = self._store.get(owner.key, value) if self._store else None
         same_source = known is not None and known.source == value.source
         fetched = self._fetcher.fetch(
             value.source,
@@ -247,7 +290,7 @@ class MediaUploader:
             return "media_unchanged"  # answered 304: the PIM has this file
         if same_source and known is not None and known.sha256 == fetched.sha256:
             if (fetched.etag, fetched.last_modified) != (known.etag, known.last_modified):
-                self._remember(identifier, value, known.code, fetched.sha256, fetched)
+                self._remember(owner, value, known.code, fetched.sha256, fetched)
             return "media_unchanged"
         attribute = self._structure.attributes[value.attribute]
         check_content(
@@ -257,29 +300,30 @@ class MediaUploader:
             image=attribute.type == "pim_catalog_image",
         )
         code, message = self._client.upload_media_file(
-            identifier,
+            owner.code,
             value.attribute,
             value.locale,
             value.scope,
             fetched.filename,
             fetched.content,
+            model=owner.model,
         )
         if code is None:
             raise MediaRefused("rejected_by_pim", message)
-        self._remember(identifier, value, code, fetched.sha256, fetched)
+        self._remember(owner, value, code, fetched.sha256, fetched)
         return "media_uploaded"
 
     def _remember(
-        self, identifier: str, value: MediaValue, code: str, sha256: str, fetched: Fetched
+        self, owner: Owner, value: MediaValue, code: str, sha256: str, fetched: Fetched
     ) -> None:
         if self._store is not None:
             known = _Known(value.source, sha256, fetched.etag, fetched.last_modified, code)
-            self._store.put(identifier, value, known)
+            self._store.put(owner.key, value, known)
 
     def _fail(
         self,
         stream: str,
-        identifier: str,
+        owner: Owner,
         record: Mapping[str, Any],
         value: MediaValue,
         rule: str,
@@ -288,9 +332,10 @@ class MediaUploader:
         # Only the source and the rule: nothing of the file itself is logged or written.
         self._report.add(stream, "media_failed")
         logger.warning(
-            "media value '%s' of product '%s' not loaded (%s): %s",
+            "media value '%s' of %s '%s' not loaded (%s): %s",
             value.attribute,
-            identifier,
+            owner.noun,
+            owner.code,
             rule,
             message,
         )
@@ -298,7 +343,7 @@ class MediaUploader:
             {
                 **dead_letter(
                     stream,
-                    identifier,
+                    owner.code,
                     "media_error",
                     status_code=None,
                     message=message,

@@ -102,15 +102,26 @@ class ProductsSeen:
         )
         self._db.commit()
 
-    def missing(self, stream: str, epoch: str) -> tuple[list[str], int, int]:
-        """(missing not yet handled, all confirmed products of the stream, handled before)."""
-        rows = self._db.execute(
-            "SELECT identifier, epoch = ?, applied FROM products_seen"
+    def counts(self, stream: str, epoch: str) -> tuple[int, int, int]:
+        """(missing not yet handled, all confirmed products of the stream, handled before),
+        counted in SQL: nothing per product is read into memory."""
+        row = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(epoch != ? AND applied IS NULL), 0),"
+            " COALESCE(SUM(epoch != ? AND applied IS NOT NULL), 0) FROM products_seen"
             " WHERE base_url = ? AND stream = ? AND confirmed = 1",
-            (epoch, self._base_url, stream),
-        ).fetchall()
-        missing = sorted(row[0] for row in rows if not row[1] and row[2] is None)
-        return missing, len(rows), sum(1 for row in rows if not row[1] and row[2] is not None)
+            (epoch, epoch, self._base_url, stream),
+        ).fetchone()
+        return int(row[1]), int(row[0]), int(row[2])
+
+    def missing(self, stream: str, epoch: str, after: str, limit: int) -> list[str]:
+        """The next `limit` missing products not yet handled, by identifier after `after`."""
+        rows = self._db.execute(
+            "SELECT identifier FROM products_seen WHERE base_url = ? AND stream = ?"
+            " AND confirmed = 1 AND epoch != ? AND applied IS NULL AND identifier > ?"
+            " ORDER BY identifier LIMIT ?",
+            (self._base_url, stream, epoch, after, limit),
+        )
+        return [str(row[0]) for row in rows]
 
     def applied(self, stream: str, identifiers: Sequence[str], action: str) -> None:
         if action == "deleted":
@@ -174,50 +185,61 @@ class MissingProducts:
             # starts the version, and no product can be missing from it yet.
             logger.info("stream '%s': version %s begins", stream, version)
             return
-        missing, total, handled = self._seen.missing(stream, self._epoch(stream))
+        ended = self._epoch(stream)
+        missing, total, handled = self._seen.counts(stream, ended)
         self._epochs[stream] = self._seen.epoch(stream, new=True)
-        self._report.add(stream, "missing", len(missing))
+        self._report.add(stream, "missing", missing)
         if not missing or self._action == "ignore":
             if missing:
                 logger.info(
                     "%d product(s) of stream '%s' missing from version %s (ignored)",
-                    len(missing),
+                    missing,
                     stream,
                     version,
                 )
             return
         active = total - handled
-        if len(missing) > self._max_ratio * active:
+        if missing > self._max_ratio * active:
             raise MissingProductsRefused(
-                f"missing_products: {len(missing)} of {active} product(s) of stream '{stream}' "
+                f"missing_products: {missing} of {active} product(s) of stream '{stream}' "
                 f"were not in version {version} of the full export "
-                f"({len(missing) / active:.0%} > missing_products_max_ratio "
+                f"({missing / active:.0%} > missing_products_max_ratio "
                 f"{self._max_ratio:.0%}); nothing was {self._action}d: a truncated export "
                 "must not change the catalog (raise the ratio if this is intended)"
             )
-        done = self._delete(missing) if self._action == "delete" else self._disable(missing)
-        self._seen.applied(stream, done, f"{self._action}d")
-        # The PIM's product is no longer the one confirmed: send it again when it is back.
-        self._confirmed.forget(done)
-        self._report.add(stream, f"missing_{self._action}d", len(done))
+        done_count = 0
+        after = ""
+        # A chunk at a time from the state store, so that a large export's missing products
+        # are never all in memory.
+        while chunk := self._seen.missing(stream, ended, after, MAX_LINES):
+            after = chunk[-1]
+            done = self._delete(chunk) if self._action == "delete" else self._disable(chunk)
+            self._seen.applied(stream, done, f"{self._action}d")
+            # The PIM's product is no longer the one confirmed: send it again when it is back.
+            self._confirmed.forget(done)
+            done_count += len(done)
+        self._report.add(stream, f"missing_{self._action}d", done_count)
         logger.info(
             "%s %d product(s) of stream '%s' missing from version %s",
             "deleted" if self._action == "delete" else "disabled",
-            len(done),
+            done_count,
             stream,
             version,
         )
 
     def _disable(self, identifiers: Sequence[str]) -> list[str]:
+        """One collection request for at most `MAX_LINES` products."""
         done = []
-        for start in range(0, len(identifiers), MAX_LINES):
-            chunk = identifiers[start : start + MAX_LINES]
-            lines = [_encode({"identifier": identifier, "enabled": False}) for identifier in chunk]
-            for identifier, result in zip(chunk, self._client.upsert_products(lines), strict=True):
-                if result.ok:
-                    done.append(identifier)
-                else:
-                    logger.warning("could not disable '%s': %s", identifier, result.message)
+        lines = [
+            _encode({"identifier": identifier, "enabled": False}) for identifier in identifiers
+        ]
+        for identifier, result in zip(
+            identifiers, self._client.upsert_products(lines), strict=True
+        ):
+            if result.ok:
+                done.append(identifier)
+            else:
+                logger.warning("could not disable '%s': %s", identifier, result.message)
         return done
 
     def _delete(self, identifiers: Sequence[str]) -> list[str]:

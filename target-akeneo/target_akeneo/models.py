@@ -20,14 +20,18 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from target_akeneo.cache import ConfirmedPayloads, payload_digest
+from target_akeneo.associations import AssociationPass
+from target_akeneo.cache import ConfirmedPayloads
 from target_akeneo.client import MAX_LINES, AkeneoClient
+from target_akeneo.deltas import delta
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import MappingError
 from target_akeneo.mapping import ModelSpec, Source, StreamMapping
+from target_akeneo.media import MediaUploader, MediaValue, Owner, split_media
 from target_akeneo.preview import MODEL as MODEL_KIND
 from target_akeneo.preview import DryRun
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter
+from target_akeneo.structure import PimStructure
 
 _encode = msgspec.json.Encoder(order="sorted").encode
 MODELS = "models"  # the dispatcher lane of product model lines
@@ -680,8 +684,21 @@ class ModelStage:
         dry_run: DryRun | None,
         send_products: Callable[[str, list[Row]], None],
         reject: Callable[[Row, str, Mapping[str, Any]], None],
+        whole: bool = False,
+        media: MediaUploader | None = None,
+        structure: PimStructure | None = None,
+        associations: AssociationPass | None = None,
     ) -> None:
         self.builder = builder
+        # `send: whole_product`: a changed model goes out whole, else only what differs.
+        self._whole = whole
+        # Image and file values of models go through the media step once the model is
+        # confirmed, as products' do; held only while the model line is in flight.
+        self._media = media
+        self._structure = structure
+        self._media_of: dict[str, list[MediaValue]] = {}
+        # The association lines of models read from their own stream follow the same way.
+        self._associations = associations
         self._dispatcher = dispatcher
         self._client = client
         self._confirmed = confirmed
@@ -745,26 +762,33 @@ class ModelStage:
     def _queue(self, lines: Sequence[ModelLine]) -> bool:
         if not lines:
             return False
-        items = []
-        for line in lines:
-            encoded = _encode(line.payload)
-            items.append(
-                Pending(
-                    line.stream,
-                    line.code,
-                    line.payload,
-                    line.record,
-                    payload_digest(encoded),
-                    encoded,
-                )
+        items = [
+            Pending(
+                line.stream,
+                line.code,
+                self._split_media(line.code, line.payload),
+                line.record,
+                b"",
+                b"",
             )
+            for line in lines
+        ]
         todo: list[Pending] = []
         for stream in dict.fromkeys(item.stream for item in items):
             group = [item for item in items if item.stream == stream]
             known = self._confirmed.known(stream, [item.identifier for item in group])
-            todo.extend(item for item in group if known.get(item.identifier) != item.digest)
+            for item in group:
+                found = delta(item.payload, known.get(item.identifier), whole=self._whole)
+                item.digest = found.state
+                if found.payload is not None:
+                    item.payload, item.line = found.payload, _encode(found.payload)
+                    todo.append(item)
         if len(todo) < len(items):
             self._report.add_model("unchanged", len(items) - len(todo))
+            sent = {item.identifier for item in todo}
+            for item in items:
+                if item.identifier not in sent:
+                    self._follow(item)  # the PIM has this model: its media may still change
         if self._dry_run is not None:
             sent = {item.identifier for item in todo}
             for stream, kept in _by_stream([i for i in items if i.identifier not in sent]).items():
@@ -796,7 +820,9 @@ class ModelStage:
             if outcome.reason is None:
                 self._confirmed.confirm(item.stream, item.identifier, item.digest)
                 self._report.add_model("created" if outcome.status_code == 201 else "updated")
+                self._follow(item)
             else:
+                self._media_of.pop(item.identifier, None)
                 self._failed[item.identifier] = {**outcome.body, "status_code": outcome.status_code}
                 self._report.add_model("rejected")
                 if item.record:  # a line of a `product_models:` stream
@@ -811,6 +837,29 @@ class ModelStage:
                 if outcome.reason == "retries_exhausted":
                     gone.append(outcome)
         return gone
+
+    def _split_media(self, code: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The model line without media sources; these follow once the PIM has the model."""
+        if self._media is None or self._structure is None:
+            return payload
+        payload, media = split_media(payload, self._structure)
+        self._media.forget_erased(Owner(code, model=True), payload)
+        if media:
+            self._media_of[code] = media
+        else:
+            self._media_of.pop(code, None)
+        return payload
+
+    def _follow(self, item: Pending) -> None:
+        """The PIM has this model: its media values and associations can follow."""
+        record = item.record  # empty unless the model came from a `product_models:` stream
+        values = self._media_of.pop(item.identifier, None)
+        if values and self._media is not None:
+            self._media.submit(item.stream, Owner(item.identifier, model=True), record, values)
+        if self._associations is not None and record:
+            # Only a `product_models:` stream maps a model's associations (flat rows map
+            # their variants').
+            self._associations.add(item.stream, item.identifier, record, model=True)
 
     # -- models from their own stream (`product_models:` mappings) ------------------------
 

@@ -24,6 +24,8 @@ MISSING_OUTCOMES = ("missing", "missing_disabled", "missing_deleted")
 SKIPPED_OUTCOMES = ("skipped_missing",)
 # Of the received: products sent again from the state store, and those rejected again.
 RETRY_COUNTS = ("retried", "still_rejected")
+# What the product lines carried: values (erasures included) and bytes, of every line sent.
+SENT_COUNTS = ("values_sent", "bytes_sent")
 
 
 def _json_default(value: Any) -> Any:
@@ -72,6 +74,7 @@ class RunReport:
         if not dry_run:
             report.pop("planned")
         for outcome in (
+            *SENT_COUNTS,
             *MEDIA_OUTCOMES,
             *ASSOCIATION_OUTCOMES,
             *MISSING_OUTCOMES,
@@ -105,7 +108,8 @@ def summary_line(report: Mapping[str, Any]) -> str:
         f"target-akeneo summary: received={report['received']} created={report['created']}"
         f" updated={report['updated']} unchanged={report['unchanged']}"
         f" rejected={report['rejected']} retried={report['retried']}"
-        f" still_rejected={report['still_rejected']} requests={report['requests']}"
+        f" still_rejected={report['still_rejected']} values_sent={report['values_sent']}"
+        f" requests={report['requests']}"
         f" retries={report['retries']} duration={report['duration_seconds']:.1f}s"
         + (f" skipped_missing={skipped}" if (skipped := report.get("skipped_missing")) else "")
         + _models_part(report)

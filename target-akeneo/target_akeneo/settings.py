@@ -140,6 +140,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Do not resend a product whose payload equals the one last confirmed by "
         "this PIM from the same stream (content hash kept in `cache_path`).",
     ),
+    _str(
+        "send",
+        "What of a changed product is sent: `changed_values` only the values (by attribute, "
+        "locale and channel), categories, family, enabled and parent that differ from what "
+        "the PIM last confirmed from the stream (Akeneo keeps what is not sent); "
+        "`whole_product` every mapped value whenever anything differs.",
+        default="changed_values",
+        allowed_values=["changed_values", "whole_product"],
+    ),
     _int(
         "retry_rejected_days",
         0,
@@ -308,6 +317,7 @@ class Settings:
     run_report_path: Path
     report_page_path: Path
     skip_unchanged: bool
+    send: str
     retry_rejected_days: int
     cache_path: Path
     create_missing_options: bool

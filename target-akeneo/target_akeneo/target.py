@@ -11,7 +11,12 @@ import typing as t
 from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.sinks import Sink
 
-from target_akeneo.associations import AssociationPass, check_types, parse_associations
+from target_akeneo.associations import (
+    AssociationPass,
+    WaitingLines,
+    check_types,
+    parse_associations,
+)
 from target_akeneo.cache import ConfirmedPayloads, SentHashCache
 from target_akeneo.categories import CategoryCheck
 from target_akeneo.category_paths import CategoryPaths
@@ -189,12 +194,14 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
             create_missing_options=settings.create_missing_options,
         )
     confirmed = ConfirmedPayloads(cache_file, skip_unchanged=settings.skip_unchanged)
+    media = _media(settings, client, structure, report, dead_letters)
     associations = None
     if links and not settings.dry_run:
         associations = AssociationPass(
             client=client,
             links=links,
             confirmed=confirmed,
+            waiting=WaitingLines(settings.cache_path),
             report=report,
             dead_letters=dead_letters,
         )
@@ -208,6 +215,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         options=UpsertOptions(
             by_uuid=by_uuid,
             create_missing_options=settings.create_missing_options,
+            whole_product=settings.send == "whole_product",
             dry_run=settings.dry_run,
             batch_size=settings.batch_size,
             max_concurrency=settings.max_concurrency,
@@ -220,7 +228,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
         uuid_store=uuid_store,
         rejected=rejected,
         categories=categories,
-        media=_media(settings, client, structure, report, dead_letters),
+        media=media,
         associations=associations,
         category_paths=category_paths,
         missing=_missing(settings, client, confirmed, report),
@@ -245,6 +253,10 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
                 dry_run=dry_run if settings.dry_run else None,
                 send_products=upserter.send_rows,
                 reject=upserter.refuse_row,
+                whole=settings.send == "whole_product",
+                media=media,
+                structure=structure,
+                associations=associations,
             )
 
         upserter.stage_models(stage)

@@ -1,5 +1,6 @@
 """Helpers for this repository's target tests: acceptance data as Singer messages, the
-PIM structure of the acceptance catalog, and a runner of the `target-akeneo` CLI.
+PIM structure of the acceptance catalog, a runner of the `target-akeneo` CLI, and a loopback
+HTTP server (media sources for tests and the media benchmark).
 
 Importable from any test (`from target_akeneo.testing import ...`), like
 `akeneo_sandbox.testing`; it reads the repository's `tests/data`, so it is left out of the
@@ -11,9 +12,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import yaml
 
@@ -241,3 +244,24 @@ def start_target(
         text=True,
         cwd=tmp_path,
     )
+
+
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1 (a free port) answering in threads, while in a `with`."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()

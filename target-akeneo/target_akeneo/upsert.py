@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from target_akeneo.associations import AssociationPass
-from target_akeneo.cache import ConfirmedPayloads, payload_digest
+from target_akeneo.cache import ConfirmedPayloads
 from target_akeneo.category_paths import CategoryPaths
 from target_akeneo.client import AkeneoClient, LineResult
+from target_akeneo.deltas import ValueKey, count_values, delta, value_keys
 from target_akeneo.dispatch import Dispatcher, Outcome, Pending
 from target_akeneo.errors import PimUnavailableError, TargetAkeneoError
 from target_akeneo.mapping import CompiledMapping
-from target_akeneo.media import MediaUploader, MediaValue, split_media
+from target_akeneo.media import MediaUploader, MediaValue, Owner, split_media
 from target_akeneo.missing import MissingProducts
 from target_akeneo.models import MODELS, ModelStage, Row
 from target_akeneo.option_codes import OptionCodes
@@ -84,6 +85,7 @@ class UpsertOptions:
 
     by_uuid: bool
     create_missing_options: bool
+    whole_product: bool  # `send: whole_product`: a changed product goes out whole
     dry_run: bool
     batch_size: int
     max_concurrency: int
@@ -155,6 +157,11 @@ class Upserter:
         # Streams with a `model` block: their rows wait for settle (see models.py).
         self._models: ModelStage | None = None
         self._mappings: dict[str, CompiledMapping] = {}
+        # Products a delta created (deleted in the PIM meanwhile), to send again whole.
+        self._recreate: list[Pending] = []
+        self._remade: set[tuple[str, str]] = set()  # those sent whole, not yet answered
+        # Per stream, the values its mapping may erase (see `deltas.value_keys`).
+        self._erasable: dict[str, tuple[ValueKey, ...]] = {}
 
     def stage_models(self, make: Callable[[Dispatcher], ModelStage]) -> None:
         """Attach the model stage (it sends through this upserter's dispatcher)."""
@@ -229,6 +236,8 @@ class Upserter:
 
     def _send(self, mapping: CompiledMapping, batch: Batch) -> None:
         stream, options = mapping.stream, self._options
+        self._mappings[stream] = mapping
+        self._send_whole()
         items = []
         back: set[str] = set()
         if self._missing is not None and not options.dry_run:
@@ -239,14 +248,14 @@ class Upserter:
                 payload = {**payload, "enabled": True}  # disabled when it went missing
             if self._category_paths is not None:
                 payload = self._category_paths.to_codes(stream, payload)
-            line = _encode(payload)
-            items.append(Pending(stream, identifier, payload, record, payload_digest(line), line))
+            # The line and the state to remember are set by `_changed`.
+            items.append(Pending(stream, identifier, payload, record, b"", b""))
         if self._category_paths is not None and not options.dry_run:
             items = self._known_categories(items)
         if not options.dry_run:
             # An older version still in flight is answered first: newest wins, sent once.
             self._dispatcher.wait_for(item.identifier for item in items)
-        todo = self._changed(stream, items)
+        todo = self._changed(mapping, items)
         self._follow_unchanged(items, todo)
         todo = self._existing_only(mapping, todo)
         if self._models is not None and not options.dry_run:
@@ -258,6 +267,7 @@ class Upserter:
                 PRODUCT, stream, [(item.identifier, item.payload) for item in todo]
             )
             self._report.add(stream, "planned", len(todo))
+            self._report.add(stream, "values_sent", sum(count_values(i.payload) for i in todo))
             return
         if options.create_missing_options:
             self._create_missing_options(mapping, todo)
@@ -302,6 +312,7 @@ class Upserter:
     def refuse_row(self, row: Row, reason: str, body: Mapping[str, Any]) -> None:
         """Dead-letter a row of a model stream that is not sent (conflict, model rejected)."""
         self._report.add(row.stream, "rejected")
+        self._media_of.pop(row.identifier, None)
         errors = body.get("errors")
         status = body.get("status_code")
         if self._options.dry_run:
@@ -320,9 +331,28 @@ class Upserter:
             )
         )
 
-    def _changed(self, stream: str, items: list[Pending]) -> list[Pending]:
+    def _changed(self, mapping: CompiledMapping, items: list[Pending]) -> list[Pending]:
+        """The products to send, each reduced to what differs from what the PIM confirmed
+        from this stream (`send: changed_values`) or whole when anything differs."""
+        stream = mapping.stream
+        erasable = self._erasable.get(stream)
+        if erasable is None:
+            erasable = self._erasable[stream] = value_keys(mapping.mapping)
         known = self._confirmed.known(stream, [item.identifier for item in items])
-        todo = [item for item in items if known.get(item.identifier) != item.digest]
+        todo = []
+        for item in items:
+            found = delta(
+                item.payload,
+                known.get(item.identifier),
+                whole=self._options.whole_product,
+                erasable=erasable,
+            )
+            item.digest = found.state
+            if found.payload is not None:
+                if found.payload is not item.payload:
+                    item.whole = item.payload
+                item.payload, item.line = found.payload, _encode(found.payload)
+                todo.append(item)
         if len(todo) < len(items):
             self._report.add(stream, "unchanged", len(items) - len(todo))
             # The PIM has what these records hold: nothing of theirs is pending any more.
@@ -401,7 +431,7 @@ class Upserter:
         if self._media is None or self._options.dry_run:
             return payload
         payload, media = split_media(payload, self._structure)
-        self._media.forget_erased(identifier, payload)
+        self._media.forget_erased(Owner(identifier), payload)
         if media:
             self._media_of[identifier] = media
         else:
@@ -426,7 +456,7 @@ class Upserter:
             self._associations.add(item.stream, item.identifier, item.record)
         values = self._media_of.pop(item.identifier, None)
         if values and self._media is not None:
-            self._media.submit(item.stream, item.identifier, item.record, values)
+            self._media.submit(item.stream, Owner(item.identifier), item.record, values)
 
     def _create_missing_options(self, mapping: CompiledMapping, items: Sequence[Pending]) -> None:
         """Create the options a mapped select value needs, with codes Akeneo accepts made from
@@ -519,6 +549,7 @@ class Upserter:
             return
         counts: dict[tuple[str, str], int] = {}
         confirmed: dict[str, list[str]] = {}
+        recreated: list[Pending] = []
         for outcome in outcomes:
             item = outcome.item
             models = self._models
@@ -530,16 +561,31 @@ class Upserter:
                 continue
             if self._options.by_uuid:
                 self._uuids.answered(item.identifier, outcome.status_code)
+            counts[item.stream, "values_sent"] = counts.get(
+                (item.stream, "values_sent"), 0
+            ) + count_values(item.payload)
+            counts[item.stream, "bytes_sent"] = counts.get((item.stream, "bytes_sent"), 0) + len(
+                item.line
+            )
+            if outcome.reason is None and outcome.status_code == 201 and item.whole:
+                # The delta created the product: it was deleted in the PIM. Every stream
+                # sends it whole again, this one at once (counted then).
+                recreated.append(item)
+                continue
             key = (item.stream, item.identifier)
             retried = key in self._retrying
             self._retrying.discard(key)
             if outcome.reason is None:
-                status = "created" if outcome.status_code == 201 else "updated"
+                # A product its delta created (then sent whole) counts as created.
+                remade = key in self._remade
+                self._remade.discard(key)
+                status = "created" if outcome.status_code == 201 or remade else "updated"
                 self._confirmed.confirm(item.stream, item.identifier, item.digest)
                 confirmed.setdefault(item.stream, []).append(item.identifier)
                 self._follow(item)
             else:
                 status = "rejected"
+                self._remade.discard(key)
                 self._media_of.pop(item.identifier, None)
                 self._reject(outcome)
                 if retried:
@@ -547,6 +593,10 @@ class Upserter:
                         counts.get((item.stream, "still_rejected"), 0) + 1
                     )
             counts[item.stream, status] = counts.get((item.stream, status), 0) + 1
+        if recreated:
+            self._confirmed.forget([item.identifier for item in recreated])
+            self._recreate.extend(recreated)
+            self._remade.update((item.stream, item.identifier) for item in recreated)
         if self._rejected is not None:
             for stream, identifiers in confirmed.items():
                 self._rejected.resolve(stream, identifiers)
@@ -556,6 +606,34 @@ class Upserter:
                 self._missing.confirmed(stream, identifiers)
         for (stream, status), count in counts.items():
             self._report.add(stream, status, count)
+
+    def _send_whole(self) -> None:
+        """Send again, whole, the products a delta created (main thread, outside `account`;
+        before any newer version of them is compared)."""
+        while self._recreate:
+            items, self._recreate = self._recreate, []
+            logger.warning(
+                "%d product(s) deleted in the PIM since last confirmed: sent whole again "
+                "(first: '%s')",
+                len(items),
+                items[0].identifier,
+            )
+            whole = []
+            for item in items:
+                assert item.whole is not None
+                line = _encode(item.whole)
+                whole.append(
+                    Pending(
+                        item.stream, item.identifier, item.whole, item.record, item.digest, line
+                    )
+                )
+            for stream in dict.fromkeys(item.stream for item in whole):
+                group = [item for item in whole if item.stream == stream]
+                if self._options.create_missing_options:
+                    self._create_missing_options(self._mappings[stream], group)
+                if self._options.by_uuid:
+                    self._assign_uuids(group)
+                self._dispatcher.send(PRODUCTS, group)
 
     def _reject(self, outcome: Outcome) -> None:
         item = outcome.item
@@ -611,6 +689,9 @@ class Upserter:
             while self._models.convert():
                 self._dispatcher.settle()
         self._dispatcher.settle()
+        while self._recreate:
+            self._send_whole()
+            self._dispatcher.settle()
         if self._media is not None:
             self._media.settle()
         if self._associations is not None:
@@ -638,8 +719,12 @@ class Upserter:
     def finish(self) -> dict[str, Any]:
         """Account what is still in flight, write the run report, log the summary line."""
         self._dispatcher.settle()
+        while self._recreate and not self._unavailable:
+            self._send_whole()
+            self._dispatcher.settle()
         if self._associations is not None:
             self._associations.flush(final=True)
+            self._associations.close()
         self._executor.shutdown(wait=True)
         if self._media is not None:
             self._media.close()

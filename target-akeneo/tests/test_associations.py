@@ -44,14 +44,22 @@ def record(sku: str, related: list[str] | None = None, bundle: Any = None) -> di
             "bundle_items": bundle}  # fmt: skip
 
 
+STATE = {"type": "STATE", "value": {"bookmarks": {"products": {"done": True}}}}
+
+
 def run(
-    pim: SandboxProcess, tmp_path: Path, records: list[dict[str, Any]], **overrides: Any
+    pim: SandboxProcess, tmp_path: Path, records: list[dict[str, Any] | str], **overrides: Any
 ) -> Run:
+    """Records through the target; the entry "STATE" puts a STATE message there (the
+    target settles before it), and one always ends the input."""
     messages: list[dict[str, Any]] = [
         {"type": "SCHEMA", "stream": "products", "schema": SCHEMA, "key_properties": ["sku"]}
     ]
-    messages += [{"type": "RECORD", "stream": "products", "record": r} for r in records]
-    messages.append({"type": "STATE", "value": {"bookmarks": {"products": {"done": True}}}})
+    messages += [
+        STATE if r == "STATE" else {"type": "RECORD", "stream": "products", "record": r}
+        for r in records
+    ]
+    messages.append(STATE)
     config = sandbox_config(pim, tmp_path, mapping=overrides.pop("mapping", MAPPING), **overrides)
     config.pop("mapping_file")
     return run_target(config, "".join(json.dumps(m) + "\n" for m in messages), tmp_path)
@@ -102,6 +110,34 @@ def test_association_to_a_product_that_exists_nowhere(pim: SandboxProcess, tmp_p
     assert fine["associations"]["X_SELL"]["products"] == ["LONELY"]
     assert result.report["associations_failed"] == 1
     assert result.report["associations_sent"] == 1
+
+
+def test_lines_wait_across_states_in_the_state_store(pim: SandboxProcess, tmp_path: Path) -> None:
+    """A line naming a product that comes after several STATEs waits for it (in the state
+    store's file, not in memory); a newer record's line replaces the waiting one, and a line
+    refused at the end keeps its record intact for the dead letter."""
+    records: list[dict[str, Any] | str] = [
+        record("A", ["C"]),
+        record("B", ["A"]),
+        "STATE",
+        record("A", ["C", "B"]),
+        "STATE",
+        record("C"),
+        {**record("Z", ["NOWHERE-2"]), "name": {"en": "Zoë ☂"}},
+    ]
+    result = run(pim, tmp_path, records)
+    assert result.returncode == 0, result.stderr
+    links = {}
+    for sku in ("A", "B", "C"):
+        product = pim.get_product(sku)
+        assert product is not None
+        links[sku] = sorted(product["associations"]["X_SELL"]["products"])
+    assert links == {"A": ["B", "C"], "B": ["A"], "C": []}
+    [letter] = [d for d in result.dead_letters() if d["reason"] == "association_error"]
+    assert letter["identifier"] == "Z"
+    assert letter["record"]["name"] == {"en": "Zoë ☂"}
+    assert letter["payload"]["associations"]["X_SELL"]["products"] == ["NOWHERE-2"]
+    assert (result.report["associations_sent"], result.report["associations_failed"]) == (3, 1)
 
 
 def test_association_types_checked_before_sending(pim: SandboxProcess, tmp_path: Path) -> None:

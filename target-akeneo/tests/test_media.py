@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
 from target_akeneo.fetch import Fetcher, MediaRefused, SourcePolicy
-from target_akeneo.testing import Run, run_target, sandbox_config
+from target_akeneo.testing import LoopbackServer, Run, run_target, sandbox_config, start_target
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 OTHER_PNG = b"\x89PNG\r\n\x1a\n" + bytes(reversed(range(256))) * 8
@@ -41,7 +42,7 @@ MAPPING = {
 }
 
 
-class ImageServer:
+class ImageServer(LoopbackServer):
     """A loopback HTTP server: named files, ETags with 304, redirects, an endless stream."""
 
     def __init__(self) -> None:
@@ -49,6 +50,9 @@ class ImageServer:
         self.redirects: dict[str, str] = {}
         self.hits: dict[tuple[str, int], int] = {}
         self.hosts: list[str] = []
+        # When set: every request waits for it to open (`requested` counts the arrivals).
+        self.gate: threading.Event | None = None
+        self.requested = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,6 +61,9 @@ class ImageServer:
 
             def do_GET(self) -> None:
                 server.hosts.append(self.headers.get("Host", ""))
+                server.requested += 1
+                if server.gate is not None:
+                    server.gate.wait(60)
                 path = self.path
                 if path in server.redirects:
                     self._answer(path, 302, location=server.redirects[path])
@@ -107,20 +114,7 @@ class ImageServer:
                     pass
                 self.close_connection = True
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
-
-    def __enter__(self) -> ImageServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture
@@ -405,3 +399,114 @@ def test_redirects_are_followed_a_few_times(images: ImageServer) -> None:
     with pytest.raises(MediaRefused) as refused:
         fetcher.fetch(images.url("/r1"), 10_000)  # 5 redirects
     assert refused.value.rule == "redirects"
+
+
+MODEL_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "sku": {"type": "string"},
+        "style": {"type": "string"},
+        "color": {"type": "string"},
+        "size": {"type": "string"},
+        "image": {"type": ["string", "null"]},
+    },
+}
+MODEL_MAPPING = {
+    "products": {
+        "identifier": "sku",
+        "family": {"value": "clothing"},
+        "model": {"code": "style", "family_variant": {"value": "clothing_color_size"}},
+        "values": {"color": "color", "size": "size", "image": "image"},
+    }
+}
+
+
+def test_model_level_image_is_uploaded_to_the_product_model(
+    pim: SandboxProcess, tmp_path: Path
+) -> None:
+    """`image` is a colour-level attribute of `clothing_color_size`: each row's image goes
+    to its sub-model, uploaded with a `product_model` part once the model exists."""
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "black.png").write_bytes(PNG)
+    (folder / "red.png").write_bytes(OTHER_PNG)
+    rows = [
+        {"sku": f"TEE-{color}-{size}", "style": "TEE", "color": color, "size": size,
+         "image": str(folder / f"{color}.png")}
+        for color in ("black", "red")
+        for size in ("s", "m")
+    ]  # fmt: skip
+    messages: list[dict[str, Any]] = [
+        {"type": "SCHEMA", "stream": "products", "schema": MODEL_SCHEMA, "key_properties": ["sku"]}
+    ]
+    messages += [{"type": "RECORD", "stream": "products", "record": row} for row in rows]
+    messages.append({"type": "STATE", "value": {"bookmarks": {"products": {"done": True}}}})
+    text = "".join(json.dumps(m) + "\n" for m in messages)
+    settings = sandbox_config(pim, tmp_path, mapping=MODEL_MAPPING, media_sources=[str(folder)])
+    settings.pop("mapping_file")
+
+    first = run_target(settings, text, tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    assert first.report["media_uploaded"] == 2
+    for color, content in (("black", PNG), ("red", OTHER_PNG)):
+        model = pim.get_product_model(f"TEE_{color}")
+        assert model is not None
+        code = model["values"]["image"][0]["data"]
+        assert pim.api_get(f"media-files/{code}/download").content == content
+    variant = pim.get_product("TEE-red-m")
+    assert variant is not None
+    assert variant["parent"] == "TEE_red"
+    uploads = media_uploads(pim)
+
+    again = run_target(settings, text, tmp_path)
+
+    assert again.returncode == 0, again.stderr
+    assert again.report["media_unchanged"] == 2
+    assert media_uploads(pim) == uploads
+
+
+def test_media_values_in_flight_are_bounded(
+    pim: SandboxProcess, images: ImageServer, tmp_path: Path
+) -> None:
+    """While the image server holds every request, the target stops taking products once
+    its few media slots are full (2 per `media_concurrency`), instead of queueing every
+    product's record; once the images come, all of them land."""
+    images.gate = threading.Event()
+    records = []
+    for number in range(60):
+        images.files[f"/b/{number}.png"] = PNG + bytes([number])
+        records.append(
+            {"sku": f"B-{number:02d}", "name": "Held", "image": images.url(f"/b/{number}.png")}
+        )
+    settings = sandbox_config(
+        pim,
+        tmp_path,
+        mapping=MAPPING,
+        media_sources=[images.url("/b/")],
+        media_concurrency=1,
+        max_concurrency=1,
+        batch_size_rows=5,
+        batch_size=5,
+    )
+    settings.pop("mapping_file")
+    target = start_target(settings, tmp_path)
+    try:
+        assert target.stdin is not None
+        target.stdin.write(lines(records))
+        target.stdin.close()
+        target.stdin = None  # all of the input is written
+        deadline = time.monotonic() + 60
+        while images.requested == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert images.requested == 1
+        time.sleep(2)  # time enough to send every product, were nothing holding it back
+        held = len(pim.all_products())
+        assert held < len(records)
+    finally:
+        images.gate.set()
+        _out, err = target.communicate(timeout=120)
+    assert target.returncode == 0, err
+    assert len(pim.all_products()) == len(records)
+    assert image_bytes(pim, "B-59") == PNG + bytes([59])
+    assert media_uploads(pim) == len(records)

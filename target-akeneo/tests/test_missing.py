@@ -64,6 +64,15 @@ def enabled(pim: SandboxProcess) -> dict[str, bool]:
     return {p["identifier"]: p["enabled"] for p in pim.all_products()}
 
 
+def product_writes(pim: SandboxProcess) -> int:
+    """Collection PATCH requests on /products the sandbox answered."""
+    return sum(
+        r["count"]
+        for r in pim.stats()["requests"]
+        if r["method"] == "PATCH" and r["route"] == "/api/rest/v1/products"
+    )
+
+
 def test_missing_product_disabled_then_enabled_when_back(
     pim: SandboxProcess, tmp_path: Path
 ) -> None:
@@ -131,3 +140,21 @@ def test_a_version_may_span_runs(pim: SandboxProcess, tmp_path: Path) -> None:
     assert rest.returncode == 0, rest.stderr
     assert rest.report["missing_disabled"] == 1
     assert enabled(pim) == {sku: sku != "M-10" for sku in SKUS}
+
+
+def test_many_missing_products_disabled_a_chunk_at_a_time(
+    pim: SandboxProcess, tmp_path: Path
+) -> None:
+    """More missing products than one request holds: read from the state store and disabled
+    in 100-line requests, each product once."""
+    skus = [f"MANY-{n:03d}" for n in range(250)]
+    assert run(pim, tmp_path, skus, 1, missing_products="disable").returncode == 0
+    writes = product_writes(pim)
+
+    kept = skus[::10]
+    second = run(pim, tmp_path, kept, 2, missing_products="disable", missing_products_max_ratio=1)
+
+    assert second.returncode == 0, second.stderr
+    assert (second.report["missing"], second.report["missing_disabled"]) == (225, 225)
+    assert enabled(pim) == {sku: sku in kept for sku in skus}
+    assert product_writes(pim) - writes == 3  # 225 products: three collection requests

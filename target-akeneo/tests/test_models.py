@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from akeneo_sandbox.testing import SandboxProcess
 from target_akeneo.testing import REPO, preview_rows, run_target, sandbox_config
@@ -267,6 +268,28 @@ def test_changed_model_value_sent_once_to_the_model(pim: Any, tmp_path: Path) ->
     assert run.report["models"] == {"created": 0, "updated": 1, "unchanged": 5, "rejected": 0}
 
 
+def test_changed_model_value_keeps_a_model_value_edited_in_the_pim(
+    pim: Any, tmp_path: Path
+) -> None:
+    """`send: changed_values` for models too: the model line carries the material only."""
+    cfg = config(pim, tmp_path)
+    assert run_target(cfg, lines(rows()), tmp_path).returncode == 0
+    edited = {"name": [{"locale": "en_US", "scope": None, "data": "Edited tee"}]}
+    response = requests.patch(
+        f"{pim.base_url}/api/rest/v1/product-models/TEE0",
+        json={"code": "TEE0", "values": edited},
+        headers={"Authorization": f"Bearer {pim.token()}"},
+        timeout=10,
+    )
+    assert response.status_code == 204, response.text
+    changed = [dict(r, material="linen") if r["style"] == "TEE0" else r for r in rows()]
+    run = run_target(cfg, lines(changed), tmp_path)
+    assert run.returncode == 0, run.stderr
+    model = pim.get_product_model("TEE0")
+    assert (data(model, "material"), data(model, "name")) == ("linen", "Edited tee")
+    assert run.report["models"]["updated"] == 1
+
+
 def test_simple_product_becomes_variant_and_back(pim: Any, tmp_path: Path) -> None:
     records = rows(styles=1, colors=("black",), sizes=2)
     simple = [dict(r, style=None) for r in records]
@@ -407,6 +430,49 @@ def test_bad_model_block_is_one_line_per_problem(pim: Any, tmp_path: Path) -> No
         run.stderr
     )
     assert writes(pim.stats()) == 0
+
+
+def test_model_associations_from_their_own_stream(pim: Any, tmp_path: Path) -> None:
+    """A `product_models:` mapping's associations go to /product-models once the model and
+    the products it names (here one later in the input, in another stream) are confirmed."""
+    mapping = copy.deepcopy(STREAMS_MAPPING)
+    mapping["styles"]["product_models"]["associations"] = {
+        "X_SELL": {"products": {"field": "related"}, "product_models": {"field": "models"}}
+    }
+    schema = copy.deepcopy(MODEL_SCHEMA)
+    schema["properties"]["related"] = {"type": ["array", "null"], "items": {"type": "string"}}
+    schema["properties"]["models"] = {"type": ["array", "null"], "items": {"type": "string"}}
+    models = [
+        {"code": "PANTS", "parent": None, "name": "Rain pants", "color": None},
+        {"code": "JKT", "parent": None, "name": "Rain jacket", "color": None,
+         "related": ["CAP-1"], "models": ["PANTS"]},
+        {"code": "JKT_red", "parent": "JKT", "name": None, "color": "red"},
+    ]  # fmt: skip
+    products = [
+        {"sku": "JKT-red-m", "style": "JKT_red", "size": "m", "qty": 2},
+        {"sku": "CAP-1", "style": None, "size": "s", "qty": 1},
+    ]
+    text = two_streams(models, products).replace(json.dumps(MODEL_SCHEMA), json.dumps(schema), 1)
+    cfg = config(pim, tmp_path, mapping)
+
+    run = run_target(cfg, text, tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    jacket = pim.get_product_model("JKT")
+    assert jacket["associations"]["X_SELL"] == {
+        "products": ["CAP-1"],
+        "product_models": ["PANTS"],
+        "groups": [],
+    }
+    assert pim.get_product_model("PANTS")["associations"]["X_SELL"]["products"] == []
+    assert (run.report["associations_sent"], run.report["associations_failed"]) == (3, 0)
+    before = writes(pim.stats())
+
+    again = run_target(cfg, text, tmp_path)
+
+    assert again.returncode == 0, again.stderr
+    assert again.report["associations_unchanged"] == 3
+    assert writes(pim.stats()) == before
 
 
 def test_dry_run_previews_models_against_the_pim(pim: Any, tmp_path: Path) -> None:

@@ -59,6 +59,7 @@ def make(
     settings = {
         "by_uuid": False,
         "create_missing_options": False,
+        "whole_product": False,
         "dry_run": False,
         "batch_size": 2,
         "max_concurrency": 1,

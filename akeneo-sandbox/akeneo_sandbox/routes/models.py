@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from akeneo_sandbox.associations import presented
 from akeneo_sandbox.catalog import READ_ONLY, Doc, normalize_item
 from akeneo_sandbox.errors import (
     ApiError,
@@ -57,7 +58,14 @@ def _model(state: Sandbox, code: str) -> Doc:
             404,
             f'Product model "{code}" does not exist or you do not have permission to access it.',
         )
-    return state.models.with_ancestors(doc)
+    return _shown_model(state, doc)
+
+
+def _shown_model(state: Sandbox, doc: Doc) -> Doc:
+    """A stored model as GET shows it: values with its ancestors', and associations naming
+    products by identifier, every association type listed (as on `/products`)."""
+    full = state.models.with_ancestors(doc)
+    return {**full, **presented(full, state.catalog, state.store, by_uuid=False)}
 
 
 async def list_models(request: Request) -> Response:
@@ -73,7 +81,7 @@ async def list_models(request: Request) -> Response:
         return state.models.count(query)
 
     def shown(doc: Doc) -> Doc:
-        full = state.models.with_ancestors(doc)
+        full = _shown_model(state, doc)
         links = item_links(request, _model_path(doc["code"]))
         return {"_links": links, **full, "values": filter_values(request, full["values"])}
 
