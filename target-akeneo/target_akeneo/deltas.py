@@ -2,9 +2,11 @@
 
 A payload is cut into parts: each value (attribute, locale, channel) and each top-level
 field (family, categories, enabled, parent, ...). The state remembered per product and
-stream is a short hash per part, never the payload: one version byte, then per part a
-4-byte key hash and an 8-byte hash of its content, sorted by key hash. Parts whose key
-hashes collide share one content hash (of all of them), so a change in one sends both.
+stream is a short hash per part, never the payload: one version byte, an 8-byte hash of
+the whole payload, then per part a 4-byte key hash and an 8-byte hash of its content,
+sorted by key hash. Parts whose key hashes collide share one content hash (of all of
+them), so a change in one sends both. The whole-payload hash settles the common case of a
+nightly run, an unchanged product, with one hash instead of one per part.
 
 Akeneo merges values on PATCH (a value not sent is kept; categories are replaced only when
 sent), so only the differing parts go out. A mapped value the source no longer has is sent
@@ -23,9 +25,10 @@ import msgspec
 from target_akeneo.mapping import StreamMapping
 
 _encode = msgspec.json.Encoder(order="sorted").encode
-_VERSION = b"\x01"
+_VERSION = b"\x02"
 _KEY_BYTES, _CONTENT_BYTES = 4, 8
 _PART = _KEY_BYTES + _CONTENT_BYTES
+_HEAD = len(_VERSION) + _CONTENT_BYTES  # the version, then the whole payload's hash
 # The fields naming the line: always sent, never a part.
 IDENTITY = ("identifier", "uuid", "code")
 
@@ -76,17 +79,21 @@ def _content_hash(members: list[tuple[str, bytes]]) -> bytes:
     return digest.digest()
 
 
-def encode_state(state: State) -> bytes:
-    return _VERSION + b"".join(key + state[key] for key in sorted(state))
+def _whole_hash(payload: Mapping[str, Any]) -> bytes:
+    return hashlib.blake2b(_encode(payload), digest_size=_CONTENT_BYTES).digest()
+
+
+def encode_state(whole: bytes, state: State) -> bytes:
+    return _VERSION + whole + b"".join(key + state[key] for key in sorted(state))
 
 
 def decode_state(blob: bytes | None) -> State | None:
     """None for no state, or one this version cannot read (the product is sent whole)."""
-    if not blob or blob[:1] != _VERSION or (len(blob) - 1) % _PART:
+    if not blob or blob[:1] != _VERSION or (len(blob) - _HEAD) % _PART or len(blob) < _HEAD:
         return None
     return {
         blob[at : at + _KEY_BYTES]: blob[at + _KEY_BYTES : at + _PART]
-        for at in range(1, len(blob), _PART)
+        for at in range(_HEAD, len(blob), _PART)
     }
 
 
@@ -117,9 +124,12 @@ def delta(
     PIM had from this stream (not while the parent changes: a product becoming a variant
     loses its other-level values through the conversion, not here).
     """
+    whole_hash = _whole_hash(payload)
+    if confirmed is not None and confirmed[:_HEAD] == _VERSION + whole_hash:
+        return Delta(None, confirmed)  # the common case: the very payload the PIM confirmed
     groups = _parts(payload)
     current = {key: _content_hash(members) for key, members in groups.items()}
-    state = encode_state(current)
+    state = encode_state(whole_hash, current)
     known = decode_state(confirmed)
     if known is None:
         return Delta(payload, state)
@@ -128,7 +138,7 @@ def delta(
     if whole and (changed or gone):
         return Delta(payload, state)
     if not changed and not gone:
-        return Delta(None, state)  # the common case: compared by hashes only
+        return Delta(None, state)  # the same parts in another order
     sent = {part for key in changed for part, _encoded in groups[key]}
     out: dict[str, Any] = {name: payload[name] for name in IDENTITY if name in payload}
     values: dict[str, list[dict[str, Any]]] = {}

@@ -219,7 +219,26 @@ def test_state_is_short_hashes_and_an_unreadable_one_sends_whole() -> None:
     }
     found = delta(payload, None, whole=False)
     assert found.payload is payload
-    assert len(found.state) == 1 + 2 * 12  # version, then key and content hash per part
+    # The version, the whole payload's hash, then a key and a content hash per part.
+    assert len(found.state) == 1 + 8 + 2 * 12
     assert delta(payload, found.state, whole=False).payload is None
     # A state written before value hashes (one 16-byte payload hash) is not understood.
     assert delta(payload, bytes(16), whole=False).payload is payload
+
+
+def test_the_same_values_in_another_order_are_unchanged_and_a_change_is_seen() -> None:
+    entries = [
+        {"locale": "en_US", "scope": None, "data": "Shoe"},
+        {"locale": "de_DE", "scope": None, "data": "Schuh"},
+    ]
+    payload = {"identifier": "A", "values": {"name": entries}}
+    state = delta(payload, None, whole=False).state
+    # Another order misses the whole-payload hash; the parts still say nothing changed.
+    reordered = {"identifier": "A", "values": {"name": entries[::-1]}}
+    assert delta(reordered, state, whole=False).payload is None
+    changed = {"identifier": "A", "values": {"name": [entries[0], {**entries[1], "data": "X"}]}}
+    sent = delta(changed, state, whole=False).payload
+    assert sent == {
+        "identifier": "A",
+        "values": {"name": [{"locale": "de_DE", "scope": None, "data": "X"}]},
+    }
