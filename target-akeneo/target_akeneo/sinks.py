@@ -51,19 +51,23 @@ class AkeneoSink(FewerTimestampLookups, BatchSink):
         self._retry_pending()
 
     def _retry_pending(self) -> None:
-        """Map and send again the stream's products rejected by earlier runs."""
-        records = self._upserter.pending(self.stream_name)
-        if not records:
-            return
+        """Queue the stream's products rejected by earlier runs to be mapped and sent again
+        (in chunks, at its first batch: none is held in memory meanwhile)."""
+        count = self._upserter.retry(self._mapping, self._map_records)
+        if count:
+            self.logger.info(
+                "retrying %d product(s) rejected by earlier runs of stream '%s'",
+                count,
+                self.stream_name,
+            )
+
+    def _map_records(self, records: Sequence[dict[str, Any]]) -> Batch:
+        """One chunk of pending records, mapped with the current mapping."""
         context: dict[str, Any] = {}
         for record in records:
             self.process_record(record, context)
-        self.logger.info(
-            "retrying %d product(s) rejected by earlier runs of stream '%s'",
-            len(records),
-            self.stream_name,
-        )
-        self._upserter.retry(self._mapping, context["batch"])
+        batch: Batch = context.get("batch") or Batch()
+        return batch
 
     def get_validator(self) -> BaseJSONSchemaValidator | None:
         # JSON-schema validation costs more than mapping; the mapping checks what it uses.

@@ -11,7 +11,8 @@ the `MediaUploader` once the PIM has the product; association lines follow in a 
 pass (`AssociationPass`). Stages to come attach here: a lane per kind of line in the
 dispatcher (models before their variants), and more of the state store behind
 `ConfirmedPayloads` (value hashes). Rejected products are kept in the `RejectedStore` and
-come back, held until their stream's first batch, through `retry`.
+come back through `retry`: queued there, and read and sent `RETRY_CHUNK` at a time at their
+stream's first batch, so retrying a whole catalog holds one chunk in memory.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from target_akeneo.missing import MissingProducts
 from target_akeneo.models import MODELS, ModelStage, Row
 from target_akeneo.option_codes import OptionCodes
 from target_akeneo.preview import MODEL, PRODUCT, DryRun
-from target_akeneo.rejected import RejectedStore
+from target_akeneo.rejected import RejectedStore, record_key
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter, summary_line, write_report
 from target_akeneo.report_page import RunHistory, write_report_page
 from target_akeneo.structure import PimStructure
@@ -52,6 +53,7 @@ logger = logging.getLogger("target-akeneo")
 
 _encode = msgspec.json.Encoder(order="sorted").encode
 PRODUCTS = "products"  # the dispatcher lane of product lines
+RETRY_CHUNK = 500  # pending records read, mapped and sent at a time
 
 
 @dataclass
@@ -77,6 +79,10 @@ class Batch:
             # A later record replaces the pending one: the product goes out once, newest.
             self.superseded += 1
         self.products[identifier] = (payload, record)
+
+
+# Maps a chunk of source records into a batch (the sink's mapping and identifier hint).
+BuildBatch = Callable[[Sequence[dict[str, Any]]], Batch]
 
 
 @dataclass(frozen=True)
@@ -147,11 +153,11 @@ class Upserter:
         self._missing = missing
         # Rejected products kept for later runs, and this run's retries of them.
         self._rejected = rejected
+        # (Which retries are in flight is asked of the store: memory holds none of them.)
         self._retry_done: set[str] = set()
-        self._retrying: set[tuple[str, str]] = set()
-        # Per stream, the retried products waiting for the stream's first batch (or the next
-        # settle): a product that batch holds again is dropped here, the newer record wins.
-        self._held: dict[str, tuple[CompiledMapping, Batch]] = {}
+        # Per stream with queued retries, how to map them, until the stream's first batch
+        # (or the next settle): a product that batch holds again is dropped, newest wins.
+        self._held: dict[str, tuple[CompiledMapping, BuildBatch]] = {}
         self._categories = categories
         self._option_codes = OptionCodes(structure)
         # Streams with a `model` block: their rows wait for settle (see models.py).
@@ -169,37 +175,44 @@ class Upserter:
 
     # -- from the sinks (main thread) ---------------------------------------------------
 
-    def pending(self, stream: str) -> list[dict[str, Any]]:
-        """The source records of a stream's rejected products to send again, once per run
-        (none when retrying is off)."""
+    def retry(self, mapping: CompiledMapping, build: BuildBatch) -> int:
+        """Queue a stream's rejected products to send again, once per run, at its first
+        batch or the next settle; return how many (none when retrying is off)."""
+        stream = mapping.stream
         if self._rejected is None or stream in self._retry_done:
-            return []
+            return 0
         self._retry_done.add(stream)
-        return self._rejected.pending(stream)
-
-    def retry(self, mapping: CompiledMapping, batch: Batch) -> None:
-        """Hold a stream's pending products until its first batch or the next settle."""
-        self._held[mapping.stream] = (mapping, batch)
+        count = self._rejected.queue(stream)
+        if count:
+            self._held[stream] = (mapping, build)
+        return count
 
     def submit(self, mapping: CompiledMapping, batch: Batch) -> None:
         """Account a drained batch and queue its changed products (answers come later).
 
-        The stream's held retries go first, less the products this batch holds again.
+        The stream's queued retries go first, less the products this batch holds again.
         """
         held = self._held.pop(mapping.stream, None)
         if held is not None:
-            retried = held[1]
-            again = set(batch.products) | {e.identifier for e in batch.unmappable if e.identifier}
-            for identifier in again & set(retried.products):
-                del retried.products[identifier]
-                retried.received -= 1
-            kept = [e for e in retried.unmappable if e.identifier not in again]
-            retried.received -= len(retried.unmappable) - len(kept)
-            retried.unmappable = kept
-            self._check_categories(mapping, retried, batch)
-            self._submit(mapping, retried, retry=True)
+            self._send_retries(mapping, held[1], batch)
         self._check_categories(mapping, batch)
         self._submit(mapping, batch, retry=False)
+
+    def _send_retries(self, mapping: CompiledMapping, build: BuildBatch, first: Batch) -> None:
+        """Map and send the stream's queued products `RETRY_CHUNK` at a time (the dispatcher
+        waits for answers past its limit, so only a few chunks are ever held)."""
+        assert self._rejected is not None
+        stream = mapping.stream
+        again = [*first.products, *(e.identifier for e in first.unmappable if e.identifier)]
+        self._rejected.answered(stream, again)  # the newer record wins: not retried
+        for records in self._rejected.queued(stream, RETRY_CHUNK):
+            retried = build(records)
+            if retried.unmappable:
+                # Counted still rejected at once: no longer a retry in flight.
+                keys = [record_key(e.identifier, e.record) for e in retried.unmappable]
+                self._rejected.answered(stream, keys)
+            self._check_categories(mapping, retried, first)  # (the stream's first only)
+            self._submit(mapping, retried, retry=True)
 
     def _check_categories(self, mapping: CompiledMapping, *batches: Batch) -> None:
         if self._categories is not None:
@@ -215,7 +228,6 @@ class Upserter:
         report.add(stream, "received", batch.received)
         if retry:
             report.add(stream, "retried", batch.received)
-            self._retrying.update((stream, identifier) for identifier in batch.products)
             report.add(stream, "still_rejected", len(batch.unmappable))
         if batch.superseded:
             report.add(stream, "unchanged", batch.superseded)
@@ -363,8 +375,8 @@ class Upserter:
                     (item.identifier, item.payload) for item in items if item.identifier not in sent
                 ]
                 self._dry_run.unchanged(PRODUCT, stream, kept)
-            self._retrying.difference_update((stream, identifier) for identifier in same)
             if self._rejected is not None:
+                self._rejected.answered(stream, same)
                 self._rejected.resolve(stream, same)
         return todo
 
@@ -386,7 +398,8 @@ class Upserter:
         if len(kept) < len(items):
             skipped = [item.identifier for item in items if item.identifier not in existing]
             self._report.add(stream, "skipped_missing", len(skipped))
-            self._retrying.difference_update((stream, identifier) for identifier in skipped)
+            if self._rejected is not None:
+                self._rejected.answered(stream, skipped)
             logger.info(
                 "stream '%s': %d product(s) the PIM does not have were skipped (create: false)",
                 stream,
@@ -549,6 +562,7 @@ class Upserter:
             return
         counts: dict[tuple[str, str], int] = {}
         confirmed: dict[str, list[str]] = {}
+        refused: dict[str, list[str]] = {}
         recreated: list[Pending] = []
         for outcome in outcomes:
             item = outcome.item
@@ -573,8 +587,6 @@ class Upserter:
                 recreated.append(item)
                 continue
             key = (item.stream, item.identifier)
-            retried = key in self._retrying
-            self._retrying.discard(key)
             if outcome.reason is None:
                 # A product its delta created (then sent whole) counts as created.
                 remade = key in self._remade
@@ -588,10 +600,7 @@ class Upserter:
                 self._remade.discard(key)
                 self._media_of.pop(item.identifier, None)
                 self._reject(outcome)
-                if retried:
-                    counts[item.stream, "still_rejected"] = (
-                        counts.get((item.stream, "still_rejected"), 0) + 1
-                    )
+                refused.setdefault(item.stream, []).append(item.identifier)
             counts[item.stream, status] = counts.get((item.stream, status), 0) + 1
         if recreated:
             self._confirmed.forget([item.identifier for item in recreated])
@@ -599,7 +608,12 @@ class Upserter:
             self._remade.update((item.stream, item.identifier) for item in recreated)
         if self._rejected is not None:
             for stream, identifiers in confirmed.items():
+                self._rejected.answered(stream, identifiers)
                 self._rejected.resolve(stream, identifiers)
+            for stream, identifiers in refused.items():
+                still = len(self._rejected.answered(stream, identifiers))
+                if still:
+                    counts[stream, "still_rejected"] = still
             self._rejected.flush()
         if self._missing is not None:
             for stream, identifiers in confirmed.items():
@@ -677,9 +691,8 @@ class Upserter:
         are in the dead-letter file, and the bookmark stays where it was.
         """
         for stream in list(self._held):
-            mapping, held = self._held.pop(stream)
-            self._check_categories(mapping, held)
-            self._submit(mapping, held, retry=True)
+            mapping, build = self._held.pop(stream)
+            self._send_retries(mapping, build, Batch())
         if self._models is not None:
             if self._unavailable:
                 self._models.abandon("the PIM is unavailable")

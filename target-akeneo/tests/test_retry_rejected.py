@@ -193,3 +193,34 @@ def test_run_files_are_named_for_the_run_and_never_reused(tmp_path: Path) -> Non
         "dead-letter-20261201T230000Z.jsonl",
     ]
     assert first.path.read_text(encoding="utf-8") == '{"n": 1}\n'
+
+
+def test_many_rejected_products_are_retried_in_chunks_and_all_land(
+    fresh_sandbox: Any, tmp_path: Path
+) -> None:
+    """Issue 21: retries are read and sent in chunks; every one lands once, and a newer
+    record in the stream's first batch still wins over its pending one."""
+    many = [
+        {**ACCEPTANCE_RECORDS[3], "sku": f"SKU-9{n:05d}", "erp_id": 900000 + n, "ean": None}
+        for n in range(1234)
+    ]
+    config = sandbox_config(fresh_sandbox, tmp_path)
+    first = run_target(config, singer_lines(many), tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.report["rejected"] == len(many)
+    add_option(fresh_sandbox, "color", "PURPLE")
+    newer = {**many[-1], "color": "RD"}
+    calls = product_calls(fresh_sandbox.stats())
+
+    run = run_target(config, singer_lines([newer]), tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    report = run.report
+    assert (report["retried"], report["created"]) == (len(many) - 1, len(many))
+    assert (report["rejected"], report["still_rejected"]) == (0, 0)
+    # Sent once each, in full requests of 100.
+    assert product_calls(fresh_sandbox.stats()) == calls + 13
+    assert fresh_sandbox.get_product("SKU-900000")["values"]["color"][0]["data"] == "PURPLE"
+    last = fresh_sandbox.get_product(many[-1]["sku"])
+    assert last["values"]["color"] == [{"locale": None, "scope": None, "data": "red"}]
+    assert pending(Path(config["cache_path"])).stdout == ""
