@@ -175,7 +175,7 @@ def _groups(groups: Sequence[Group], page: Path, dead: str | None) -> str:
         tail = f"<p class=muted>and {more} more in the dead-letter file</p>" if more > 0 else ""
         parts.append(
             f"<section class=group data-cause='{escape(group.cause)}'><h3>"
-            f"<span class=cause>{escape(group.cause)}</span>: <b class=count>{group.count}</b>"
+            f"<span class=cause>{escape(group.cause)}</span> — <b class=count>{group.count}</b>"
             f" product(s)</h3><table><tr><th>identifier</th><th>stream</th>"
             f"<th>dead letter</th></tr>{listed}</table>{tail}</section>"
         )
