@@ -180,7 +180,8 @@ class SandboxProcess:
         return data
 
     def reset(self) -> None:
-        self._session.post(f"{self.base_url}/sandbox/reset", timeout=10).raise_for_status()
+        # Clearing a million products takes seconds, more on a busy machine.
+        self._session.post(f"{self.base_url}/sandbox/reset", timeout=120).raise_for_status()
 
     # --- API -------------------------------------------------------------------------------
 
