@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 logger = logging.getLogger("target-akeneo")
@@ -104,8 +104,7 @@ class SentHashCache:
         found: dict[str, bytes] = {}
         if scope is None:
             return found
-        for chunk in _chunks(identifiers):
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(identifiers):
             rows = self._db.execute(f"{query} AND identifier IN ({marks})", (scope, *chunk))
             found.update(rows.fetchall())
         return found
@@ -121,8 +120,7 @@ class SentHashCache:
             )
             scope = self._place
         found: set[str] = set()
-        for chunk in _chunks(identifiers):
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(identifiers):
             rows = self._db.execute(f"{query} identifier IN ({marks})", (*scope, *chunk))
             found.update(row[0] for row in rows)
         return found
@@ -156,9 +154,12 @@ class SentHashCache:
         self._db.close()
 
 
-def _chunks(identifiers: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(identifiers), _CHUNK):
-        yield identifiers[start : start + _CHUNK]
+def in_chunks(keys: Sequence[str]) -> Iterator[tuple[Sequence[str], str]]:
+    """The keys in groups of `_CHUNK` (well under SQLite's bound-parameter limit), each
+    with its `?,?,…` placeholders for an `IN (…)` lookup."""
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 # Confirmed states are written to the file in groups: one SQLite commit per this many.

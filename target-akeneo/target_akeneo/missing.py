@@ -20,14 +20,13 @@ from pathlib import Path
 
 import msgspec
 
-from target_akeneo.cache import ConfirmedPayloads
+from target_akeneo.cache import ConfirmedPayloads, in_chunks
 from target_akeneo.client import MAX_LINES, AkeneoClient
 from target_akeneo.errors import TargetAkeneoError
 from target_akeneo.report import RunReport
 
 logger = logging.getLogger("target-akeneo")
 
-_CHUNK = 500
 _encode = msgspec.json.Encoder(order="sorted").encode
 
 
@@ -76,9 +75,7 @@ class ProductsSeen:
     def seen(self, stream: str, identifiers: Sequence[str], epoch: str) -> set[str]:
         """Mark received; return those this target had disabled (they are back)."""
         back: set[str] = set()
-        for start in range(0, len(identifiers), _CHUNK):
-            chunk = identifiers[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(identifiers):
             rows = self._db.execute(
                 "SELECT identifier FROM products_seen WHERE base_url = ? AND stream = ?"  # noqa: S608
                 f" AND applied = 'disabled' AND identifier IN ({marks})",

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from target_akeneo.cache import in_chunks
 from target_akeneo.report import dumps
 
 _TABLE = (
@@ -37,14 +38,8 @@ _QUEUE = (
     "CREATE TEMP TABLE retry_queue (seq INTEGER PRIMARY KEY, stream TEXT NOT NULL,"
     " identifier TEXT NOT NULL, UNIQUE (stream, identifier))"
 )
-_LOOKUP = 500  # identifiers per IN (...) lookup
 # Rejections kept in memory before they are written (the upserter flushes per chunk anyway).
 _WRITE_EVERY = 1000
-
-
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), _LOOKUP):
-        yield items[start : start + _LOOKUP]
 
 
 def _now() -> str:
@@ -132,8 +127,7 @@ class RejectedStore:
         """The keys `query` finds, asked by index per 500: only rows known to exist are
         deleted, so a lookup that finds nothing takes no write lock."""
         found: list[str] = []
-        for chunk in _chunks(keys):
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(keys):
             rows = self._db.execute(f"{query} AND identifier IN ({marks})", (*params, *chunk))
             found.extend(row[0] for row in rows)
         return found

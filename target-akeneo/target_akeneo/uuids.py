@@ -18,7 +18,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-_CHUNK = 500
+from target_akeneo.cache import in_chunks
+
 WRITE_EVERY = 1000
 
 Search = Callable[[Sequence[str]], dict[str, str]]
@@ -40,9 +41,7 @@ class UuidStore:
 
     def get_many(self, identifiers: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
-        for start in range(0, len(identifiers), _CHUNK):
-            chunk = identifiers[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(identifiers):
             rows = self._db.execute(
                 "SELECT identifier, uuid FROM uuids WHERE base_url = ?"  # noqa: S608
                 f" AND identifier IN ({marks})",
