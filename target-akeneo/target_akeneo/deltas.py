@@ -83,6 +83,16 @@ def _whole_hash(payload: Mapping[str, Any]) -> bytes:
     return hashlib.blake2b(_encode(payload), digest_size=_CONTENT_BYTES).digest()
 
 
+def _same_whole(whole_hash: bytes, confirmed: bytes) -> bool:
+    return confirmed[:_HEAD] == _VERSION + whole_hash
+
+
+def confirmed_as_is(payload: Mapping[str, Any], confirmed: bytes | None) -> bool:
+    """Whether `payload` is the very payload the PIM confirmed (its whole-payload hash): the
+    first test of `delta`, alone, for callers that only need to know (models.py's rows)."""
+    return confirmed is not None and _same_whole(_whole_hash(payload), confirmed)
+
+
 def encode_state(whole: bytes, state: State) -> bytes:
     return _VERSION + whole + b"".join(key + state[key] for key in sorted(state))
 
@@ -125,7 +135,7 @@ def delta(
     loses its other-level values through the conversion, not here).
     """
     whole_hash = _whole_hash(payload)
-    if confirmed is not None and confirmed[:_HEAD] == _VERSION + whole_hash:
+    if confirmed is not None and _same_whole(whole_hash, confirmed):
         return Delta(None, confirmed)  # the common case: the very payload the PIM confirmed
     groups = _parts(payload)
     current = {key: _content_hash(members) for key, members in groups.items()}

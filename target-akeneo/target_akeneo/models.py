@@ -6,7 +6,9 @@ held until the next settle (a STATE or the end), because a model's values are kn
 once all its rows are read; what was built is kept for the run, so rows of one model that
 arrive after a STATE are still checked against it. Both live in a private SQLite database on
 disk (`ModelSpill`), not in memory: settle plans and sends the rows a bounded chunk of whole
-models at a time, so memory does not grow with the catalog.
+models at a time, so memory does not grow with the catalog. Models whose every row was found
+unchanged as it was held (`unchanged_rows`) are set aside at settle without being read back
+or planned: a nightly re-run of an unchanged catalog costs little more than reading it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from target_akeneo.preview import MODEL as MODEL_KIND
 from target_akeneo.preview import DryRun
 from target_akeneo.report import JsonLinesWriter, RunReport, dead_letter
 from target_akeneo.structure import PimStructure
+from target_akeneo.unchanged_rows import Candidate, UnchangedCheck
 
 _encode = msgspec.json.Encoder(order="sorted").encode
 MODELS = "models"  # the dispatcher lane of product model lines
@@ -225,6 +228,18 @@ class _Level:
                 self.first[attribute] = row.identifier
 
 
+class Held(NamedTuple):
+    """A row to hold, with its model code (None: a simple product); for a row found
+    unchanged as it was held, also its sub-model code and its axis values (the checks that
+    settle makes of the whole model before setting it aside)."""
+
+    row: Row
+    code: str | None
+    sub: str | None = None
+    axes: bytes | None = None
+    unchanged: bool = False
+
+
 class Known(NamedTuple):
     """What the run gave some models so far: their values, family variants and the axis
     values of their variants (model code and axis texts -> the product that has them)."""
@@ -233,6 +248,10 @@ class Known(NamedTuple):
     variant_of: dict[str, str]
     axes: dict[tuple[str, tuple[bytes, ...]], str]
 
+
+# A shaped row: the row, its root model code, family variant, sub-model code, and its values
+# split by level (index 0 the root's, then level 1, level 2).
+_Shaped = tuple[Row, str, FamilyVariant, str | None, list[dict[str, Any]]]
 
 CHUNK_ROWS = 2000  # rows planned and sent at a time (whole models, so a few more)
 _BATCH = 500  # identifiers per `IN (...)` query
@@ -246,6 +265,16 @@ def _pack(value: Any) -> bytes:
 def _unpack(data: bytes) -> Any:
     # Only this process's own `_pack` output, from its private database: nothing untrusted.
     return pickle.loads(data)  # noqa: S301
+
+
+def _pack_row(row: Row) -> bytes:
+    # A plain tuple pickles in about half the time of the dataclass; `all_values` is only
+    # filled by planning, after the row is read back.
+    return _pack((row.stream, row.identifier, row.payload, row.record))
+
+
+def _unpack_row(data: bytes) -> Row:
+    return Row(*_unpack(data))
 
 
 def _batches(select: str, items: Iterable[str]) -> Iterator[tuple[str, tuple[str, ...]]]:
@@ -269,8 +298,17 @@ class ModelSpill:
             PRAGMA journal_mode = OFF;
             PRAGMA synchronous = OFF;
             CREATE TABLE rows (identifier TEXT PRIMARY KEY, seq INTEGER NOT NULL,
-                stream TEXT NOT NULL, code TEXT, row BLOB NOT NULL);
+                stream TEXT NOT NULL, code TEXT, sub TEXT, axes BLOB,
+                unchanged INTEGER NOT NULL, row BLOB NOT NULL);
             CREATE INDEX rows_by_model ON rows (code, seq);
+            CREATE INDEX rows_by_sub ON rows (sub);
+            CREATE TABLE settled (identifier TEXT NOT NULL, seq INTEGER NOT NULL,
+                stream TEXT NOT NULL, code TEXT NOT NULL, sub TEXT, round INTEGER NOT NULL,
+                row BLOB NOT NULL);
+            CREATE INDEX settled_by_model ON settled (code, seq);
+            CREATE INDEX settled_by_sub ON settled (sub);
+            CREATE INDEX settled_by_round ON settled (round, stream, seq);
+            CREATE TABLE unchanged (code TEXT PRIMARY KEY);
             CREATE TABLE levels (code TEXT, attribute TEXT, value BLOB NOT NULL,
                 text BLOB NOT NULL, first TEXT NOT NULL, PRIMARY KEY (code, attribute));
             CREATE TABLE variants (code TEXT PRIMARY KEY, variant TEXT NOT NULL);
@@ -280,23 +318,28 @@ class ModelSpill:
             """
         )
         self._seq = 0
+        self._round = 0  # settles that set models aside
+        self._settled = False  # whether any are set aside
 
     # -- rows held until settle -------------------------------------------------------------
 
-    def hold(self, rows: Sequence[tuple[Row, str | None]]) -> int:
-        """Hold rows (with their model code, None for a simple product); a row replacing a
-        held one keeps its place. Returns how many replaced one."""
+    def hold(self, rows: Sequence[Held]) -> int:
+        """Hold rows; a row replacing a held one keeps its place. Returns how many replaced
+        one."""
         replaced = 0
         held = "SELECT COUNT(*) FROM rows WHERE identifier IN"
-        for query, batch in _batches(held, (row.identifier for row, _ in rows)):
+        for query, batch in _batches(held, (item.row.identifier for item in rows)):
             replaced += int(self._db.execute(query, batch).fetchone()[0])
         values = []
-        for row, code in rows:
+        for row, code, sub, axes, unchanged in rows:
             self._seq += 1
-            values.append((row.identifier, self._seq, row.stream, code, _pack(row)))
+            values.append(
+                (row.identifier, self._seq, row.stream, code, sub, axes, unchanged, _pack_row(row))
+            )
         self._db.executemany(
-            "INSERT INTO rows VALUES (?, ?, ?, ?, ?) ON CONFLICT (identifier) DO UPDATE SET"
-            " stream = excluded.stream, code = excluded.code, row = excluded.row",
+            "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (identifier) DO UPDATE"
+            " SET stream = excluded.stream, code = excluded.code, sub = excluded.sub,"
+            " axes = excluded.axes, unchanged = excluded.unchanged, row = excluded.row",
             values,
         )
         self._db.commit()
@@ -317,7 +360,7 @@ class ModelSpill:
             if not found:
                 break
             seq = found[-1][0]
-            yield [_unpack(row) for _, row in found]
+            yield [_unpack_row(row) for _, row in found]
         after = ""  # model codes are never empty
         while True:
             counts = self._db.execute(
@@ -337,7 +380,7 @@ class ModelSpill:
                 (after, last),
             ).fetchall()
             after = last
-            yield [_unpack(row) for (row,) in found]
+            yield [_unpack_row(row) for (row,) in found]
         self._forget_rows()
 
     def held_rows(self) -> Iterator[Row]:
@@ -350,12 +393,94 @@ class ModelSpill:
             if not found:
                 break
             seq = found[-1][0]
-            yield from (_unpack(row) for _, row in found)
+            yield from (_unpack_row(row) for _, row in found)
         self._forget_rows()
 
     def _forget_rows(self) -> None:
         self._db.execute("DELETE FROM rows")
         self._db.commit()
+
+    # -- models found unchanged as their rows were held ---------------------------------------
+
+    def set_aside(self) -> list[tuple[str, int]]:
+        """Move the held rows of models found unchanged to `settled`, unplanned; returns per
+        stream how many models (roots and sub-models) were set aside.
+
+        A root model qualifies when each of its rows was found unchanged as it was held (so
+        all give the confirmed model values), no two share axis values (a duplicate is
+        refused by planning), and neither it nor its sub-models are known to this run from
+        before (planned or set aside: the rows must then be checked against that), nor
+        named by the rows of another model.
+        """
+        db = self._db
+        db.execute("DELETE FROM unchanged")
+        db.execute(
+            "INSERT INTO unchanged SELECT code FROM rows WHERE code IS NOT NULL GROUP BY code"
+            " HAVING MIN(unchanged) = 1 AND COUNT(DISTINCT axes) = COUNT(*)"
+            " AND COUNT(DISTINCT stream) = 1"
+        )
+        db.execute(
+            "WITH earlier (code) AS (SELECT code FROM levels UNION SELECT code FROM variants"
+            " UNION SELECT code FROM settled UNION SELECT sub FROM settled)"
+            " DELETE FROM unchanged WHERE code IN (SELECT code FROM earlier)"
+            " OR code IN (SELECT sub FROM rows) OR code IN (SELECT r.code FROM rows r"
+            " WHERE r.sub IN (SELECT code FROM earlier) OR r.sub IN (SELECT code FROM rows)"
+            " OR EXISTS (SELECT 1 FROM rows o WHERE o.sub = r.sub AND o.code IS NOT r.code))"
+        )
+        self._round += 1
+        moved = db.execute(
+            "INSERT INTO settled SELECT identifier, seq, stream, code, sub, ?, row FROM rows"
+            " WHERE code IN (SELECT code FROM unchanged)",
+            (self._round,),
+        ).rowcount
+        db.execute("DELETE FROM rows WHERE code IN (SELECT code FROM unchanged)")
+        db.commit()
+        if not moved:
+            return []
+        self._settled = True
+        counts = db.execute(
+            "SELECT stream, COUNT(DISTINCT code) + COUNT(DISTINCT sub) FROM settled"
+            " WHERE round = ? GROUP BY stream ORDER BY stream",
+            (self._round,),
+        )
+        return [(str(stream), int(models)) for stream, models in counts]
+
+    def set_aside_identifiers(self, stream: str) -> Iterator[list[str]]:
+        """The identifiers of the stream's rows the last `set_aside` moved, in arrival order,
+        `CHUNK_ROWS` at a time."""
+        seq = 0
+        while True:
+            found = self._db.execute(
+                "SELECT seq, identifier FROM settled WHERE round = ? AND stream = ? AND seq > ?"
+                " ORDER BY seq LIMIT ?",
+                (self._round, stream, seq, CHUNK_ROWS),
+            ).fetchall()
+            if not found:
+                return
+            seq = found[-1][0]
+            yield [str(identifier) for _, identifier in found]
+
+    def settled_rows(self, codes: Iterable[str]) -> list[Row]:
+        """The rows set aside for the models among `codes` (root or sub-model codes), all
+        rows of each, in arrival order; no longer set aside, as a plan of them is about to
+        remember what they gave those models (`remember`)."""
+        if not self._settled:
+            return []
+        chosen = sorted(codes)
+        roots: set[str] = set()
+        for select in (
+            "SELECT DISTINCT code FROM settled WHERE code IN",
+            "SELECT DISTINCT code FROM settled WHERE sub IN",
+        ):
+            for query, batch in _batches(select, chosen):
+                roots.update(code for (code,) in self._db.execute(query, batch))
+        found: list[tuple[int, bytes]] = []
+        for query, batch in _batches("SELECT seq, row FROM settled WHERE code IN", roots):
+            found.extend(self._db.execute(query, batch))
+        for query, batch in _batches("DELETE FROM settled WHERE code IN", roots):
+            self._db.execute(query, batch)
+        self._db.commit()
+        return [_unpack_row(row) for _, row in sorted(found)]
 
     # -- what the run gave each model ---------------------------------------------------------
 
@@ -446,16 +571,25 @@ class ModelBuilder:
         return stream in self._specs
 
     def collect(
-        self, stream: str, products: Mapping[str, tuple[dict[str, Any], Mapping[str, Any]]]
+        self,
+        stream: str,
+        products: Mapping[str, tuple[dict[str, Any], Mapping[str, Any]]],
+        check: UnchangedCheck | None = None,
     ) -> int:
-        """Hold a batch's rows; returns how many replaced a row held from an earlier batch."""
-        code_of = self._specs[stream].code
-        rows = []
+        """Hold a batch's rows, with `check` marking those found unchanged; returns how many
+        replaced a row held from an earlier batch."""
+        spec = self._specs[stream]
+        held = []
+        shaped: list[_Shaped] = []
         for identifier, (payload, record) in products.items():
-            code = code_of.read(record)
-            text = None if code is None or str(code).strip() == "" else str(code)
-            rows.append((Row(stream, identifier, payload, record), text))
-        return self.spill.hold(rows)
+            row = Row(stream, identifier, payload, record)
+            code = _model_code(spec, record)
+            held.append(Held(row, code))
+            if code is not None and check is not None:
+                self._shape(row, spec, code, shaped)
+        if check is not None and shaped:
+            held = _marked(held, shaped, check.unchanged(stream, _candidates(shaped)))
+        return self.spill.hold(held)
 
     def pending(self) -> bool:
         return self.spill.holding()
@@ -476,15 +610,14 @@ class ModelBuilder:
         subs: dict[str, ModelLine] = {}
         placed: list[tuple[Row, str]] = []  # a row and its parent model
         # First pass: where each row goes, and the values of each model it gives.
-        shaped: list[tuple[Row, str, FamilyVariant, str | None, list[dict[str, Any]]]] = []
+        shaped: list[_Shaped] = []
         for row in rows:
             spec = self._specs[row.stream]
-            code = spec.code.read(row.record)
-            if code is None or str(code).strip() == "":
+            code = _model_code(spec, row.record)
+            if code is None:
                 row.payload["parent"] = None  # stops being a variant, if it was one
                 plan.simple.append(row)
                 continue
-            code = str(code)
             row.all_values = dict(row.payload.get("values") or {})
             refusal = self._shape(row, spec, code, shaped)
             if refusal is not None:
@@ -493,6 +626,7 @@ class ModelBuilder:
         touched = {code for _, code, _, _, _ in shaped}
         touched |= {sub for _, _, _, sub, _ in shaped if sub is not None}
         known_state = self.spill.known(touched)
+        self._replay(self.spill.settled_rows(touched), known_state)
         levels, variant_of, axes_owner = known_state
         # Second pass: model values must agree (conflicts refuse every row of the model).
         bad_roots: dict[str, list[str]] = {}
@@ -529,12 +663,7 @@ class ModelBuilder:
                     )
                 )
                 continue
-            axes = tuple(
-                _text(split[level].get(axis))
-                for level, level_axes in enumerate(variant.axes, start=1)
-                for axis in level_axes
-            )
-            owner = axes_owner.setdefault((code, axes), row.identifier)
+            owner = axes_owner.setdefault((code, _axes(variant, split)), row.identifier)
             if owner != row.identifier:
                 plan.refused.append(
                     Refusal(
@@ -555,12 +684,7 @@ class ModelBuilder:
                     sub = subs[sub_code] = ModelLine(sub_code, {}, row.stream, parent=code)
                 parent = sub_code
             placed.append((row, parent))
-            row.payload["parent"] = parent
-            values = split[variant.levels]
-            if values:
-                row.payload["values"] = values
-            else:
-                row.payload.pop("values", None)
+            _place(row.payload, parent, split[variant.levels])
         self.spill.remember(known_state)
         for line in roots.values():
             line.payload = _model_payload(
@@ -577,13 +701,23 @@ class ModelBuilder:
         plan.subs = list(subs.values())
         return plan
 
-    def _shape(
-        self,
-        row: Row,
-        spec: ModelSpec,
-        code: str,
-        shaped: list[tuple[Row, str, FamilyVariant, str | None, list[dict[str, Any]]]],
-    ) -> Refusal | None:
+    def _replay(self, rows: Sequence[Row], known: Known) -> None:
+        """Add to `known` what rows of models set aside unplanned gave them, as their plan
+        would have remembered it (those rows agree with each other: no conflict is left)."""
+        shaped: list[_Shaped] = []
+        for row in rows:
+            spec = self._specs[row.stream]
+            code = _model_code(spec, row.record)
+            if code is not None:
+                self._shape(row, spec, code, shaped)
+        for row, code, variant, sub_code, split in shaped:
+            known.variant_of.setdefault(code, variant.code)
+            known.levels.setdefault(code, _Level()).merge(row, split[0])
+            if sub_code is not None:
+                known.levels.setdefault(sub_code, _Level()).merge(row, split[1])
+            known.axes.setdefault((code, _axes(variant, split)), row.identifier)
+
+    def _shape(self, row: Row, spec: ModelSpec, code: str, shaped: list[_Shaped]) -> Refusal | None:
         variant_code = spec.family_variant.read(row.record)
         variant = self._variants.get(row.stream, {}).get(str(variant_code))
         if variant is None:
@@ -624,6 +758,59 @@ class ModelBuilder:
                 )
         shaped.append((row, code, variant, sub_code, split))
         return None
+
+
+def _model_code(spec: ModelSpec, record: Mapping[str, Any]) -> str | None:
+    """The row's root model code; None (a blank one included): a simple product."""
+    code = spec.code.read(record)
+    return None if code is None or str(code).strip() == "" else str(code)
+
+
+def _axes(variant: FamilyVariant, split: Sequence[Mapping[str, Any]]) -> tuple[bytes, ...]:
+    """The canonical texts of a row's axis values, the key no two variants of a model share."""
+    return tuple(
+        _text(split[level].get(axis))
+        for level, level_axes in enumerate(variant.axes, start=1)
+        for axis in level_axes
+    )
+
+
+def _place(payload: dict[str, Any], parent: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Make a row's payload its variant's: under `parent`, with its own level's values."""
+    payload["parent"] = parent
+    if values:
+        payload["values"] = values
+    else:
+        payload.pop("values", None)
+    return payload
+
+
+def _candidates(shaped: Sequence[_Shaped]) -> list[Candidate]:
+    """The payloads each shaped row would give its variant and its models, were it their only
+    row (`unchanged_rows`)."""
+    found = []
+    for row, code, variant, sub_code, split in shaped:
+        models = [(code, _model_payload(code, variant.code, None, split[0]))]
+        if sub_code is not None:
+            models.append((sub_code, _model_payload(sub_code, variant.code, code, split[1])))
+        product = _place(dict(row.payload), sub_code or code, split[variant.levels])
+        found.append(Candidate(row.identifier, product, tuple(models)))
+    return found
+
+
+def _marked(held: list[Held], shaped: Sequence[_Shaped], unchanged: set[str]) -> list[Held]:
+    """`held` with the rows found unchanged marked, with what settle checks of them."""
+    marks = {
+        row.identifier: (sub_code, b"\n".join(_axes(variant, split)))
+        for row, _code, variant, sub_code, split in shaped
+        if row.identifier in unchanged
+    }
+    return [
+        Held(item.row, item.code, *marks[item.row.identifier], True)
+        if item.row.identifier in marks
+        else item
+        for item in held
+    ]
 
 
 def _model_payload(
@@ -670,7 +857,8 @@ class ModelStage:
     """Sends the plans, one chunk of models at a time: roots, then sub-models, then the
     products whose parent the PIM confirmed (each phase waits for the answers to the one
     before); a rejected model dead-letters its children with its message. Model hashes make
-    unchanged models cost no request."""
+    unchanged models cost no request; models found unchanged as their rows were held are
+    only counted."""
 
     def __init__(
         self,
@@ -684,6 +872,7 @@ class ModelStage:
         dry_run: DryRun | None,
         send_products: Callable[[str, list[Row]], None],
         reject: Callable[[Row, str, Mapping[str, Any]], None],
+        count_unchanged: Callable[[str, list[str]], None],
         whole: bool = False,
         media: MediaUploader | None = None,
         structure: PimStructure | None = None,
@@ -707,11 +896,31 @@ class ModelStage:
         self._dry_run = dry_run
         self._send_products = send_products
         self._reject = reject
+        self._count_unchanged = count_unchanged
         self._failed: dict[str, Mapping[str, Any]] = {}
         self._conversions: list[Outcome] = []
         self._converted: set[str] = set()
 
+    def collect(
+        self,
+        stream: str,
+        products: Mapping[str, tuple[dict[str, Any], Mapping[str, Any]]],
+        confirmed_products: ConfirmedPayloads | None,
+    ) -> int:
+        """Hold a batch's rows (see `ModelBuilder.collect`). `confirmed_products`, the
+        products' confirmed states, is given when a product found unchanged needs nothing
+        but counting (the upserter knows): then rows are checked as they are held."""
+        check = None
+        if confirmed_products is not None:
+            check = UnchangedCheck(confirmed_products, self._confirmed)
+        return self.builder.collect(stream, products, check)
+
     def flush(self) -> None:
+        spill = self.builder.spill
+        for stream, models in spill.set_aside():
+            self._report.add_model("unchanged", models)
+            for identifiers in spill.set_aside_identifiers(stream):
+                self._count_unchanged(stream, identifiers)
         for plan in self.builder.plans():
             self._send_plan(plan)
 

@@ -253,6 +253,7 @@ def _start(settings: Settings, client: AkeneoClient) -> tuple[dict[str, Compiled
                 dry_run=dry_run if settings.dry_run else None,
                 send_products=upserter.send_rows,
                 reject=upserter.refuse_row,
+                count_unchanged=upserter.count_unchanged,
                 whole=settings.send == "whole_product",
                 media=media,
                 structure=structure,

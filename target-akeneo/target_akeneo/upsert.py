@@ -309,10 +309,27 @@ class Upserter:
                 ],
             )
         assert self._models is not None
-        replaced = self._models.builder.collect(mapping.stream, batch.products)
+        confirmed = self._confirmed if self._unchanged_needs_nothing() else None
+        replaced = self._models.collect(mapping.stream, batch.products, confirmed)
         if replaced:
             self._report.add(mapping.stream, "unchanged", replaced)
             self._report.add(mapping.stream, "superseded", replaced)
+
+    def _unchanged_needs_nothing(self) -> bool:
+        """Whether a product found unchanged needs nothing but `count_unchanged`: no media
+        or associations follow it, no category path or re-enabling changes its payload before
+        it is compared, no preview lists it. Then model rows are compared as they are held."""
+        return not self._options.dry_run and all(
+            step is None
+            for step in (self._media, self._associations, self._category_paths, self._missing)
+        )
+
+    def count_unchanged(self, stream: str, identifiers: list[str]) -> None:
+        """Products the PIM has as their records hold them: nothing of theirs is pending."""
+        self._report.add(stream, "unchanged", len(identifiers))
+        if self._rejected is not None:
+            self._rejected.answered(stream, identifiers)
+            self._rejected.resolve(stream, identifiers)
 
     def send_rows(self, stream: str, rows: list[Row]) -> None:
         """Send rows of a model stream once their parents are confirmed (the model stage)."""
@@ -366,8 +383,6 @@ class Upserter:
                 item.payload, item.line = found.payload, _encode(found.payload)
                 todo.append(item)
         if len(todo) < len(items):
-            self._report.add(stream, "unchanged", len(items) - len(todo))
-            # The PIM has what these records hold: nothing of theirs is pending any more.
             sent = {item.identifier for item in todo}
             same = [item.identifier for item in items if item.identifier not in sent]
             if self._options.dry_run:
@@ -375,9 +390,7 @@ class Upserter:
                     (item.identifier, item.payload) for item in items if item.identifier not in sent
                 ]
                 self._dry_run.unchanged(PRODUCT, stream, kept)
-            if self._rejected is not None:
-                self._rejected.answered(stream, same)
-                self._rejected.resolve(stream, same)
+            self.count_unchanged(stream, same)
         return todo
 
     def _existing_only(self, mapping: CompiledMapping, items: list[Pending]) -> list[Pending]:

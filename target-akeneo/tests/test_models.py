@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,14 @@ import pytest
 import requests
 
 from akeneo_sandbox.testing import SandboxProcess
-from target_akeneo.testing import REPO, preview_rows, run_target, sandbox_config
+from target_akeneo.testing import (
+    REPO,
+    Run,
+    preview_rows,
+    run_target,
+    sandbox_config,
+    start_target,
+)
 
 VARIANT_CATALOG = REPO / "tests" / "data" / "variants" / "catalog.json"
 WRITE_ROUTES = ("/api/rest/v1/products", "/api/rest/v1/product-models")
@@ -288,6 +297,143 @@ def test_changed_model_value_keeps_a_model_value_edited_in_the_pim(
     model = pim.get_product_model("TEE0")
     assert (data(model, "material"), data(model, "name")) == ("linen", "Edited tee")
     assert run.report["models"]["updated"] == 1
+
+
+def variant_reads(stats: dict[str, Any]) -> int:
+    """Family variant reads: a target reads the ones it maps once started, before its input."""
+    return sum(
+        row["count"] for row in stats["requests"] if row["route"].endswith("/variants/{code}")
+    )
+
+
+def rerun_writes(
+    pim: Any, cfg: dict[str, Any], singer: str, tmp_path: Path
+) -> tuple[Any, dict[str, int]]:
+    """Run again with the same state store: the run, and the writes it made (requests,
+    products and models written), counted by the sandbox."""
+    before = pim.stats()
+    run = run_target(cfg, singer, tmp_path)
+    assert run.returncode == 0, run.stderr
+    after = pim.stats()
+    return run, {
+        "requests": writes(after) - writes(before),
+        "products": after["products_written"] - before["products_written"],
+        "models": after["product_models_written"] - before["product_models_written"],
+    }
+
+
+def test_unchanged_rerun_beyond_one_chunk_writes_nothing(pim: Any, tmp_path: Path) -> None:
+    """Models found unchanged as their rows are held are counted, never planned or sent."""
+    cfg = config(pim, tmp_path)
+    records = rows(styles=600)  # 2400 rows: more than one planning chunk
+    assert run_target(cfg, lines(records), tmp_path).returncode == 0
+    run, written = rerun_writes(pim, cfg, lines(records), tmp_path)
+    assert written == {"requests": 0, "products": 0, "models": 0}
+    assert run.report["unchanged"] == 2400
+    assert run.report["models"] == {"created": 0, "updated": 0, "unchanged": 1800, "rejected": 0}
+    assert run.dead_letters() == []
+
+
+def test_one_changed_variant_in_an_unchanged_rerun_lands(pim: Any, tmp_path: Path) -> None:
+    cfg = config(pim, tmp_path)
+    assert run_target(cfg, lines(rows()), tmp_path).returncode == 0
+    changed = [dict(r, qty=7) if r["sku"] == "T1-red-m" else r for r in rows()]
+    run, written = rerun_writes(pim, cfg, lines(changed), tmp_path)
+    assert written == {"requests": 1, "products": 1, "models": 0}
+    assert data(pim.get_product("T1-red-m"), "quantity") == 7
+    assert data(pim.get_product("T1-red-s"), "quantity") == 5
+    assert run.report["unchanged"] == 7
+    assert run.report["models"]["unchanged"] == 6
+
+
+def test_new_and_moved_variants_of_unchanged_models(pim: Any, tmp_path: Path) -> None:
+    """A new variant under an existing sub-model and a variant moved to a new sub-model:
+    only they and the new sub-model are sent; the models they leave untouched are not."""
+    cfg = config(pim, tmp_path)
+    assert run_target(cfg, lines(rows()), tmp_path).returncode == 0
+    records = [dict(r, color="white") if r["sku"] == "T0-black-s" else r for r in rows()]
+    records.append(dict(rows()[0], sku="T0-black-l", size="l"))
+    run, written = rerun_writes(pim, cfg, lines(records), tmp_path)
+    # The new sub-model TEE0_white, then both products in one request.
+    assert written == {"requests": 2, "products": 2, "models": 1}
+    assert pim.get_product("T0-black-s")["parent"] == "TEE0_white"
+    assert pim.get_product_model("TEE0_white")["parent"] == "TEE0"
+    assert data(pim.get_product_model("TEE0_white"), "color") == "white"
+    assert pim.get_product("T0-black-l")["parent"] == "TEE0_black"
+    assert run.report["models"] == {"created": 1, "updated": 0, "unchanged": 6, "rejected": 0}
+    assert run.dead_letters() == []
+
+
+def test_one_row_disagreeing_in_an_unchanged_rerun_refuses_its_model(
+    pim: Any, tmp_path: Path
+) -> None:
+    """A changed root value in one row of a model conflicts with the model's other,
+    unchanged rows, as it does on a first load; the other models stay unchanged."""
+    cfg = config(pim, tmp_path)
+    assert run_target(cfg, lines(rows()), tmp_path).returncode == 0
+    records = [dict(r, material="wool") if r["sku"] == "T0-red-m" else r for r in rows()]
+    run, written = rerun_writes(pim, cfg, lines(records), tmp_path)
+    assert written == {"requests": 0, "products": 0, "models": 0}
+    letters = {letter["identifier"]: letter["reason"] for letter in run.dead_letters()}
+    assert letters == {r["sku"]: "model_conflict" for r in records if r["style"] == "TEE0"}
+    assert data(pim.get_product_model("TEE0"), "material") == "cotton"
+    assert run.report["models"]["unchanged"] == 3  # TEE1 and its two sub-models
+
+
+def test_rows_after_a_state_are_checked_against_unchanged_models(pim: Any, tmp_path: Path) -> None:
+    """Models counted unchanged at one settle still check rows of theirs read after it: a
+    disagreeing value and duplicate axis values are refused, as for planned models.
+
+    singer-sdk settles on full drains only (end of input, and every 5 minutes, shortened here
+    to 1 s), so the input pauses after the first STATE; the record read after the pause is
+    still drained with the first settle (a new variant of TEE1: that model is planned)."""
+    cfg = config(pim, tmp_path)
+    base = rows(styles=3)
+    assert run_target(cfg, lines(base), tmp_path).returncode == 0
+    before = pim.stats()
+    trigger = dict(base[4], sku="T1-black-l", size="l")
+    late = [
+        dict(base[0], sku="T0-dup"),  # the axes of T0-black-s
+        dict(base[8], sku="T2-late", size="l", material="wool"),  # TEE2 is cotton
+    ]
+    schema, *records = lines(base).splitlines(keepends=True)
+    shorter_drains = (
+        "from target_akeneo.target import TargetAkeneo as T; "
+        "from target_akeneo.sdk_compat import set_full_drain_minutes; "
+        "set_full_drain_minutes(T, 1 / 60); T.cli()"
+    )
+    target = start_target(cfg, tmp_path, (sys.executable, "-c", shorter_drains))
+    assert target.stdin is not None
+    target.stdin.write(schema + "".join(records))
+    target.stdin.flush()
+    for _ in range(600):  # until the target is up, at most a minute
+        if variant_reads(pim.stats()) > variant_reads(before):
+            break
+        time.sleep(0.1)
+    time.sleep(1.5)
+    tail = "".join(
+        json.dumps({"type": "RECORD", "stream": "products", "record": r}) + "\n"
+        for r in (trigger, *late)
+    )
+    out, err = target.communicate(tail + records[-1].replace('"done"', '"late"'), timeout=120)
+    assert target.returncode == 0, err
+    assert len(out.splitlines()) == 2  # a STATE for each settle
+    after = pim.stats()
+    assert writes(after) - writes(before) == 1
+    assert after["products_written"] - before["products_written"] == 1
+    assert after["product_models_written"] == before["product_models_written"]
+    assert pim.get_product("T1-black-l")["parent"] == "TEE1_black"
+    run = Run(target.returncode, out, err, cfg)
+    letters = {letter["identifier"]: letter for letter in run.dead_letters()}
+    assert {key: letter["reason"] for key, letter in letters.items()} == {
+        "T0-dup": "duplicate_axes",
+        "T2-late": "model_conflict",
+    }
+    assert "T0-black-s" in letters["T0-dup"]["message"]
+    assert '"wool"' in letters["T2-late"]["message"]
+    assert pim.get_product("T0-dup") is None
+    assert pim.get_product("T2-late") is None
+    assert run.report["models"]["unchanged"] == 9
 
 
 def test_simple_product_becomes_variant_and_back(pim: Any, tmp_path: Path) -> None:
