@@ -2,13 +2,17 @@
 sandbox, beside the same rows sent as simple products; then again unchanged.
 
     .venv/bin/python bench/section_variants.py [--rows 100000 [--rows 300000 ...]]
-        [--results bench/RESULTS.md]
+        [--before REF] [--results bench/RESULTS.md]
 
 Writes its own block of RESULTS.md (between the markers below), leaving the rest as the full
-run wrote it; figures also in bench/out/results-variants.json. The first size runs all three;
-further sizes (issue 21: peak memory by size) only the model load and its unchanged re-run.
-Rows: each style has 3 colours (a sub-model each) and 10 sizes in all (4, 3, 3), so rows / 10
-root models and rows * 3 / 10 sub-models.
+run wrote it; figures also in bench/out/results-variants.json. The first size runs all of
+it: the model load, its unchanged re-run (also profiled with pyinstrument, by phase), the
+same rows as simple products and their unchanged re-run; with `--before REF`, also the model
+load and re-run of the target package at git REF (exported to a temporary directory, put
+first on PYTHONPATH), in the same session, for ratios. Further sizes (issue 21: peak memory
+by size) only the model load and its unchanged re-run. Rows: each style has 3 colours (a
+sub-model each) and 10 sizes in all (4, 3, 3), so rows / 10 root models and rows * 3 / 10
+sub-models.
 """
 
 from __future__ import annotations
@@ -16,13 +20,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import tarfile
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from measure import run_process
-from workloads import BENCH, ROOT, TARGET
+from pyinstrument.session import Session
+from workloads import BENCH, PYTHON, ROOT, TARGET
 
 from akeneo_sandbox.testing import SandboxProcess
 
@@ -50,6 +57,8 @@ MODEL = {
     "family_variant": {"value": "clothing_color_size"},
     "sub_model_code": {"template": "{style}_{color}"},
 }
+SIMPLE_MAPPING = {"identifier": "sku", "family": {"value": "clothing"}, "values": VALUES}
+MODEL_MAPPING = {**SIMPLE_MAPPING, "model": MODEL}
 
 
 def singer_file(path: Path, rows: int) -> int:
@@ -90,9 +99,28 @@ def writes(stats: dict[str, Any]) -> int:
     )
 
 
+# Where an unchanged re-run's main-thread time goes: the first matching frame on each path of
+# pyinstrument's call tree takes its subtree (file suffix, function, label).
+PHASES = (
+    ("target_akeneo/models.py", "collect", "holding rows (ModelStage.collect)"),
+    ("target_akeneo/upsert.py", "settle", "settle (set aside, plan, compare, send)"),
+    ("target_akeneo/sinks.py", "process_record", "mapping records (sinks.process_record)"),
+)
+OTHER = "reading Singer lines, singer-sdk, start-up"
+
+
 def run_target(
-    sandbox: SandboxProcess, work: Path, singer: Path, mapping: dict[str, Any], name: str
+    sandbox: SandboxProcess,
+    work: Path,
+    singer: Path,
+    mapping: dict[str, Any],
+    name: str,
+    *,
+    package: Path | None = None,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
+    """One run of the target; `package`: a directory put first on PYTHONPATH (another
+    version of target_akeneo); `profile`: the run under pyinstrument, its session there."""
     config = {
         "base_url": sandbox.base_url,
         "client_id": sandbox.client_id,
@@ -108,11 +136,18 @@ def run_target(
     path = work / f"{name}.json"
     path.write_text(json.dumps(config), encoding="utf-8")
     before = sandbox.stats()
-    run = run_process([str(TARGET), "--config", str(path)], stdin=singer, log=work / f"{name}.log")
+    env = None
+    if package is not None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(package), *_pythonpath()])}
+    command = [str(TARGET), "--config", str(path)]
+    if profile is not None:
+        command = [PYTHON, "-m", "pyinstrument", "-r", "pyisession", "-o", str(profile), *command]
+    run = run_process(command, stdin=singer, log=work / f"{name}.log", env=env)
     after = sandbox.stats()
     report = json.loads((work / f"{name}-report.json").read_text(encoding="utf-8"))
     return {
         "seconds": round(run.wall, 2),
+        "cpu_seconds": round(run.cpu, 2),
         "peak_mb": round(run.peak_mb, 1),
         "write_requests": writes(after) - writes(before),
         "products_written": after["products_written"] - before["products_written"],
@@ -123,28 +158,89 @@ def run_target(
     }
 
 
-def measure(rows: int, *, simple_too: bool = True) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp, SandboxProcess(catalog=CATALOG) as sandbox:
-        work = Path(tmp)
-        singer = work / "variants.singer"
-        singer_file(singer, rows)
-        model_mapping = {
-            "identifier": "sku",
-            "family": {"value": "clothing"},
-            "model": MODEL,
-            "values": VALUES,
-        }
-        variants = run_target(sandbox, work, singer, model_mapping, "variants")
-        rerun = run_target(sandbox, work, singer, model_mapping, "variants")
+def _pythonpath() -> list[str]:
+    return [part for part in os.environ.get("PYTHONPATH", "").split(os.pathsep) if part]
+
+
+def export_package(ref: str, into: Path) -> Path:
+    """The target package as it is at git `ref`, in `into` (for PYTHONPATH)."""
+    into.mkdir(parents=True, exist_ok=True)
+    archive = into / "package.tar"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "-o", str(archive), ref, "target-akeneo/target_akeneo"],
+        check=True,
+    )
+    with tarfile.open(archive) as tar:
+        tar.extractall(into, filter="data")
+    return into / "target-akeneo"
+
+
+def phases(session_file: Path) -> dict[str, float]:
+    """Seconds of the main thread per `PHASES` entry, the rest as `OTHER`."""
+    root = Session.load(str(session_file)).root_frame()
+    found = {label: 0.0 for _suffix, _function, label in PHASES}
+    total = root.time if root is not None else 0.0
+    stack = [root] if root is not None else []
+    while stack:
+        frame = stack.pop()
+        label = next(
+            (
+                label
+                for suffix, function, label in PHASES
+                if frame.function == function and (frame.file_path or "").endswith(suffix)
+            ),
+            None,
+        )
+        if label is None:
+            stack.extend(frame.children)
+        else:
+            found[label] += frame.time
+    found[OTHER] = total - sum(found.values())
+    return {label: round(seconds, 2) for label, seconds in found.items()}
+
+
+def _load_and_rerun(
+    rows: int, work: Path, singer: Path, package: Path | None, profile: bool
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, float] | None, tuple[int, int]]:
+    """Into a fresh sandbox: the model load, its unchanged re-run (then, with `profile`,
+    once more under pyinstrument); the models the PIM then holds (roots, sub-models)."""
+    name = "before" if package is not None else "variants"
+    with SandboxProcess(catalog=CATALOG) as sandbox:
+        load = run_target(sandbox, work, singer, MODEL_MAPPING, name, package=package)
+        rerun = run_target(sandbox, work, singer, MODEL_MAPPING, name, package=package)
+        split = None
+        if profile:
+            session = work / f"{name}-rerun.pyisession"
+            run_target(sandbox, work, singer, MODEL_MAPPING, name, profile=session)
+            split = phases(session)
         roots = sub_models = 0
         for model in sandbox.all_product_models():
             if model["parent"] is None:
                 roots += 1
             else:
                 sub_models += 1
-        sandbox.reset()
-        simple_mapping = {"identifier": "sku", "family": {"value": "clothing"}, "values": VALUES}
-        simple = run_target(sandbox, work, singer, simple_mapping, "simple") if simple_too else None
+    return load, rerun, split, (roots, sub_models)
+
+
+def measure(rows: int, *, simple_too: bool = True, before: str | None = None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        singer = work / "variants.singer"
+        singer_file(singer, rows)
+        earlier = None
+        if before is not None:
+            package = export_package(before, work / "before")
+            load, rerun, _split, _models = _load_and_rerun(rows, work, singer, package, False)
+            earlier = {"ref": before, "variants": load, "rerun": rerun}
+            earlier["load_average"] = [round(load, 1) for load in os.getloadavg()]
+        variants, rerun, split, (roots, sub_models) = _load_and_rerun(
+            rows, work, singer, None, simple_too
+        )
+        simple = simple_rerun = None
+        if simple_too:
+            with SandboxProcess(catalog=CATALOG) as sandbox:
+                simple = run_target(sandbox, work, singer, SIMPLE_MAPPING, "simple")
+                simple_rerun = run_target(sandbox, work, singer, SIMPLE_MAPPING, "simple")
     total_writes = variants["products_written"] + variants["models_written"]
     return {
         "rows": rows,
@@ -152,7 +248,10 @@ def measure(rows: int, *, simple_too: bool = True) -> dict[str, Any]:
         "sub_models": sub_models,
         "variants": variants,
         "rerun": rerun,
+        "rerun_phases": split,
         "simple": simple,
+        "simple_rerun": simple_rerun,
+        "before": earlier,
         "requests_per_100_writes": round(100 * variants["write_requests"] / total_writes, 3),
         "load_average": [round(load, 1) for load in os.getloadavg()],
     }
@@ -175,16 +274,23 @@ def render(results: list[dict[str, Any]]) -> str:
         f" Load average (1/5/15 min) at the end: {result['load_average']} (2 cores shared, so"
         " wall times are noisy; the requests are not).",
         "",
-        "| run | wall s | peak MB | write requests | products written | models written |"
-        " values dropped | rejected |",
-        "|---|---|---|---|---|---|---|---|",
+        "| run | wall s | CPU s | peak MB | write requests | products written | models written"
+        " | values dropped | rejected |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, row in (("as models and variants", variants), ("same, unchanged re-run", rerun),
-                      ("as simple products", simple)):  # fmt: skip
+    runs = (
+        ("as models and variants", variants),
+        ("same, unchanged re-run", rerun),
+        ("as simple products", simple),
+        ("simple products, unchanged re-run", result.get("simple_rerun")),
+    )
+    for name, row in runs:
+        if row is None:
+            continue
         lines.append(
-            f"| {name} | {row['seconds']} | {row['peak_mb']} | {row['write_requests']} |"
-            f" {row['products_written']} | {row['models_written']} | {row['values_dropped']} |"
-            f" {row['rejected']} |"
+            f"| {name} | {row['seconds']} | {row.get('cpu_seconds', '')} | {row['peak_mb']} |"
+            f" {row['write_requests']} | {row['products_written']} | {row['models_written']} |"
+            f" {row['values_dropped']} | {row['rejected']} |"
         )
     verdict = "PASS" if per_100 <= 1.05 else "MISS"
     lines += [
@@ -193,12 +299,65 @@ def render(results: list[dict[str, Any]]) -> str:
         f" {rerun['write_requests']} write requests (target 0:"
         f" {'PASS' if rerun['write_requests'] == 0 else 'MISS'}).",
     ]
+    if result.get("before"):
+        lines += _before_after(result)
+    if result.get("rerun_phases"):
+        lines += _phases(result)
     if len(results) > 1:
         lines += _by_size(results)
     if result.get("note"):
         lines += ["", result["note"]]
     lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+def _before_after(result: dict[str, Any]) -> list[str]:
+    """The model load and its re-run with the target at `--before` REF and now, run one
+    after the other in this session: ratios, as the shared machine's load moves both."""
+    before = result["before"]
+    lines = [
+        "",
+        "Before and after, the same rows in this session: the target package at"
+        f" `{before['ref']}` (through PYTHONPATH) first, load average then"
+        f" {before['load_average']}, then this code. Ratio: now / before.",
+        "",
+        "| run | before wall s | now wall s | wall ratio | before CPU s | now CPU s | CPU ratio |"
+        " before peak MB | now peak MB | write requests before / now |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, key in (("model load", "variants"), ("unchanged re-run", "rerun")):
+        old, new = before[key], result[key]
+        lines.append(
+            f"| {name} | {old['seconds']} | {new['seconds']} |"
+            f" {new['seconds'] / old['seconds']:.2f} | {old['cpu_seconds']} |"
+            f" {new['cpu_seconds']} | {new['cpu_seconds'] / old['cpu_seconds']:.2f} |"
+            f" {old['peak_mb']} | {new['peak_mb']} |"
+            f" {old['write_requests']} / {new['write_requests']} |"
+        )
+    return lines
+
+
+def _phases(result: dict[str, Any]) -> list[str]:
+    """Where the unchanged re-run's main-thread time goes, from its pyinstrument profile."""
+    split = result["rerun_phases"]
+    total = sum(split.values()) or 1.0
+    shown = "; ".join(
+        f"{label} {seconds} s ({100 * seconds / total:.0f}%)" for label, seconds in split.items()
+    )
+    return [
+        "",
+        f"Where the unchanged re-run's time goes (one more re-run under pyinstrument, main"
+        f" thread, {total:.1f} s profiled): {shown}.",
+        "",
+        "Each row's variant payload, and the payloads its root and sub-model would have from"
+        " that row alone, are compared with the state store's whole-payload hashes as the row"
+        " is held (target_akeneo/unchanged_rows.py); at settle, a model whose every row"
+        " matched (and no two share axis values, and the run has not seen it before) is moved"
+        " aside in the spill's SQLite database and only counted: not read back, planned or"
+        " compared again. What remains is the cost of reading and mapping the records, as for"
+        " simple products (their unchanged re-run above), plus holding the rows (shaping,"
+        " hashing, pickling into SQLite); settle is left with moving the rows aside.",
+    ]
 
 
 def _by_size(results: list[dict[str, Any]]) -> list[str]:
@@ -270,6 +429,7 @@ def main() -> int:
     """This section's own command line: sizes are repeatable (memory by size, issue 21)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, action="append", help="repeatable; 100000")
+    parser.add_argument("--before", help="git ref of the target to compare with (first size)")
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
     parser.add_argument("--from-json", type=Path, help="only re-render results-variants.json")
     args = parser.parse_args()
@@ -281,7 +441,7 @@ def main() -> int:
     out.mkdir(exist_ok=True)
     results = []
     for i, rows in enumerate(args.rows or [100_000]):
-        results.append(measure(rows, simple_too=i == 0))
+        results.append(measure(rows, simple_too=i == 0, before=args.before if i == 0 else None))
         # Written after each size, so that a long series keeps what it has measured.
         (out / "results-variants.json").write_text(json.dumps(results, indent=2), "utf-8")
         write_block(args.results, render(results))

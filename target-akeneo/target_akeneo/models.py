@@ -579,16 +579,19 @@ class ModelBuilder:
         """Hold a batch's rows, with `check` marking those found unchanged; returns how many
         replaced a row held from an earlier batch."""
         spec = self._specs[stream]
-        held = []
-        shaped: list[_Shaped] = []
-        for identifier, (payload, record) in products.items():
-            row = Row(stream, identifier, payload, record)
-            code = _model_code(spec, record)
-            held.append(Held(row, code))
-            if code is not None and check is not None:
-                self._shape(row, spec, code, shaped)
-        if check is not None and shaped:
-            held = _marked(held, shaped, check.unchanged(stream, _candidates(shaped)))
+        held = [
+            Held(Row(stream, identifier, payload, record), _model_code(spec, record))
+            for identifier, (payload, record) in products.items()
+        ]
+        if check is not None:
+            variants = [item.row.identifier for item in held if item.code is not None]
+            confirmed = check.confirmed(stream, variants)
+            shaped: list[_Shaped] = []
+            for row, code, *_ in held:
+                if code is not None and row.identifier in confirmed:
+                    self._shape(row, spec, code, shaped)
+            found = check.unchanged(stream, _candidates(shaped), confirmed)
+            held = _marked(held, shaped, found)
         return self.spill.hold(held)
 
     def pending(self) -> bool:

@@ -12,7 +12,7 @@ unchanged without being planned.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,16 +38,23 @@ class UnchangedCheck:
         self._products = products
         self._models = models
 
-    def unchanged(self, stream: str, candidates: Sequence[Candidate]) -> set[str]:
-        """The identifiers of the candidates whose three payloads the PIM has as they are."""
+    def confirmed(self, stream: str, identifiers: Sequence[str]) -> dict[str, bytes]:
+        """The products' confirmed states: only rows with one are worth shaping (none are on
+        a first load)."""
+        return self._products.known(stream, identifiers) if identifiers else {}
+
+    def unchanged(
+        self, stream: str, candidates: Sequence[Candidate], confirmed: Mapping[str, bytes]
+    ) -> set[str]:
+        """The identifiers of the candidates whose three payloads the PIM has as they are
+        (`confirmed`: the products' states, from `confirmed`)."""
         if not candidates:
             return set()
-        products = self._products.known(stream, [c.identifier for c in candidates])
         codes = sorted({code for c in candidates for code, _payload in c.models})
         models = self._models.known(stream, codes)
         return {
             c.identifier
             for c in candidates
-            if confirmed_as_is(c.product, products.get(c.identifier))
+            if confirmed_as_is(c.product, confirmed.get(c.identifier))
             and all(confirmed_as_is(payload, models.get(code)) for code, payload in c.models)
         }
