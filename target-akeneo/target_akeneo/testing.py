@@ -230,6 +230,17 @@ def run_target(config: dict[str, Any], singer_input: str, tmp_path: Path) -> Run
     return run
 
 
+def frequent_drains_command(seconds: float = 1) -> tuple[str, ...]:
+    """The target CLI with singer-sdk's full drains (a settle and STATE) every `seconds`, not
+    every 5 minutes: for tests that pause their input to get a settle mid-run."""
+    code = (
+        "from target_akeneo.target import TargetAkeneo as T; "
+        "from target_akeneo.sdk_compat import set_full_drain_minutes; "
+        f"set_full_drain_minutes(T, {seconds} / 60); T.cli()"
+    )
+    return (sys.executable, "-c", code)
+
+
 def start_target(
     config: dict[str, Any], tmp_path: Path, command: tuple[str, ...] = (str(TARGET),)
 ) -> subprocess.Popen[str]:

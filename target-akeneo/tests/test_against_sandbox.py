@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from target_akeneo.testing import (
     acceptance_mapping,
     dead_letter_files,
     expected,
+    frequent_drains_command,
     preview_rows,
     run_target,
     sandbox_config,
@@ -371,12 +371,7 @@ def test_state_is_emitted_only_after_the_products_before_it_are_in_the_pim(
     first, second = many_records(1100, "FIRST"), many_records(1100, "SECOND")
     with SandboxProcess(catalog=CATALOG, faults="429=0.3", seed=3) as sandbox:
         config = sandbox_config(sandbox, tmp_path, max_retries=10)
-        shorter_drains = (
-            "from target_akeneo.target import TargetAkeneo as T; "
-            "from target_akeneo.sdk_compat import set_full_drain_minutes; "
-            "set_full_drain_minutes(T, 1 / 60); T.cli()"
-        )
-        target = start_target(config, tmp_path, (sys.executable, "-c", shorter_drains))
+        target = start_target(config, tmp_path, frequent_drains_command())
         assert target.stdin is not None
         assert target.stdout is not None
         stdin = target.stdin

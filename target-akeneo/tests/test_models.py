@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from akeneo_sandbox.testing import SandboxProcess
 from target_akeneo.testing import (
     REPO,
     Run,
+    frequent_drains_command,
     preview_rows,
     run_target,
     sandbox_config,
@@ -397,12 +397,7 @@ def test_rows_after_a_state_are_checked_against_unchanged_models(pim: Any, tmp_p
         dict(base[8], sku="T2-late", size="l", material="wool"),  # TEE2 is cotton
     ]
     schema, *records = lines(base).splitlines(keepends=True)
-    shorter_drains = (
-        "from target_akeneo.target import TargetAkeneo as T; "
-        "from target_akeneo.sdk_compat import set_full_drain_minutes; "
-        "set_full_drain_minutes(T, 1 / 60); T.cli()"
-    )
-    target = start_target(cfg, tmp_path, (sys.executable, "-c", shorter_drains))
+    target = start_target(cfg, tmp_path, frequent_drains_command())
     assert target.stdin is not None
     target.stdin.write(schema + "".join(records))
     target.stdin.flush()
