@@ -419,13 +419,15 @@ class ModelSpill:
             " HAVING MIN(unchanged) = 1 AND COUNT(DISTINCT axes) = COUNT(*)"
             " AND COUNT(DISTINCT stream) = 1"
         )
+        # Only the candidates' rows are looked at (none on a first load).
         db.execute(
             "WITH earlier (code) AS (SELECT code FROM levels UNION SELECT code FROM variants"
             " UNION SELECT code FROM settled UNION SELECT sub FROM settled)"
             " DELETE FROM unchanged WHERE code IN (SELECT code FROM earlier)"
             " OR code IN (SELECT sub FROM rows) OR code IN (SELECT r.code FROM rows r"
-            " WHERE r.sub IN (SELECT code FROM earlier) OR r.sub IN (SELECT code FROM rows)"
-            " OR EXISTS (SELECT 1 FROM rows o WHERE o.sub = r.sub AND o.code IS NOT r.code))"
+            " WHERE r.code IN (SELECT code FROM unchanged) AND (r.sub IN (SELECT code FROM"
+            " earlier) OR r.sub IN (SELECT code FROM rows) OR EXISTS (SELECT 1 FROM rows o"
+            " WHERE o.sub = r.sub AND o.code IS NOT r.code)))"
         )
         self._round += 1
         moved = db.execute(
@@ -729,9 +731,10 @@ class ModelBuilder:
                 "mapping_error",
                 f"model.family_variant: unknown family variant {variant_code!r}",
             )
-        split: list[dict[str, Any]] = [{} for _ in range(variant.levels + 1)]
+        last, level_of = variant.levels, variant.level_of
+        split: list[dict[str, Any]] = [{} for _ in range(last + 1)]
         for attribute, entries in (row.payload.get("values") or {}).items():
-            split[variant.level_of.get(attribute, variant.levels)][attribute] = entries
+            split[level_of.get(attribute, last)][attribute] = entries
         missing = [
             axis
             for level, axes in enumerate(variant.axes, start=1)
