@@ -231,7 +231,13 @@ def measure(rows: int, *, simple_too: bool = True, before: str | None = None) ->
         if before is not None:
             package = export_package(before, work / "before")
             load, rerun, _split, _models = _load_and_rerun(rows, work, singer, package, False)
-            earlier = {"ref": before, "variants": load, "rerun": rerun}
+            commit = subprocess.run(
+                ["git", "-C", str(ROOT), "rev-parse", "--short", before],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            earlier = {"ref": before, "commit": commit, "variants": load, "rerun": rerun}
             earlier["load_average"] = [round(load, 1) for load in os.getloadavg()]
         variants, rerun, split, (roots, sub_models) = _load_and_rerun(
             rows, work, singer, None, simple_too
@@ -318,7 +324,8 @@ def _before_after(result: dict[str, Any]) -> list[str]:
     lines = [
         "",
         "Before and after, the same rows in this session: the target package at"
-        f" `{before['ref']}` (through PYTHONPATH) first, load average then"
+        f" `{before['ref']}` ({before.get('commit', '?')}, through PYTHONPATH) first, load"
+        " average then"
         f" {before['load_average']}, then this code. Ratio: now / before.",
         "",
         "| run | before wall s | now wall s | wall ratio | before CPU s | now CPU s | CPU ratio |"
