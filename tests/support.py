@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
 
@@ -27,6 +32,21 @@ def base_env() -> dict[str, str]:
         NO_COLOR="1",
     )
     return env
+
+
+@contextmanager
+def run_wide_lock(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """Hold a lock shared by every process of this test run; yields a marker path beside it.
+
+    Under pytest-xdist each worker has its own basetemp, all in the run's folder: the lock
+    and the marker live there, so the first worker does the work and the others find it done.
+    """
+    folder = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        folder = folder.parent
+    with (folder / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield folder / f"{name}.done"
 
 
 @dataclass
