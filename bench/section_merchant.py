@@ -1,6 +1,10 @@
 """Google Merchant feed: the tap's `google-merchant` preset next to the same records made with
 `stream_maps` expressions (what a feed needed before the preset's `pattern` fields), and next
-to the bare lxml loop, all three back to back on the same file in each repetition.
+to the bare lxml loop, all back to back on the same file in each repetition.
+
+The ceiling: the stream_maps configuration's plain fields alone (prices left as text, no
+stream maps). No preset can beat it, since it does all the same work but the price split, so
+`plain / stream_maps` is the most any preset could reach against stream_maps on this feed.
 
 Where the time goes: each configuration also runs on a one-item feed (the process start:
 interpreter, singer-sdk, settings), and the two field sets' generated functions are timed
@@ -41,8 +45,9 @@ def feed(work: Workloads, size: int) -> Path:
     return path
 
 
-def configs(work: Workloads, size: int) -> tuple[Path, Path]:
-    """Tap configs over the feed: the preset, and plain fields plus stream_maps."""
+def configs(work: Workloads, size: int) -> tuple[Path, Path, Path]:
+    """Tap configs over the feed: the preset; plain fields plus stream_maps; the same plain
+    fields without the stream maps (the ceiling)."""
     files = [str(feed(work, size))]
     preset = {"files": files, "streams": [{"name": "merchant", "preset": PRESET}]}
     base = presets.load(PRESET)
@@ -61,11 +66,13 @@ def configs(work: Workloads, size: int) -> tuple[Path, Path]:
             }
         },
     }
+    plain = {k: v for k, v in maps.items() if k != "stream_maps"}
     paths = (
         work.out / f"merchant-preset-{label(size)}.json",
         work.out / f"merchant-maps-{label(size)}.json",
+        work.out / f"merchant-plain-{label(size)}.json",
     )
-    for path, config in zip(paths, (preset, maps), strict=True):
+    for path, config in zip(paths, (preset, maps, plain), strict=True):
         path.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return paths
 
@@ -80,7 +87,7 @@ def _records(config: Path) -> list[dict[str, Any]]:
 
 def same_records(work: Workloads, size: int) -> int:
     """Both configurations give the same records (compared once, on a small feed)."""
-    preset, maps = configs(work, size)
+    preset, maps, _ = configs(work, size)
     with_preset, with_maps = _records(preset), _records(maps)
     if with_preset != with_maps or len(with_preset) != size:
         raise BenchError(f"the preset and the stream_maps configs differ on {size} items")
@@ -94,7 +101,7 @@ def extract_us(work: Workloads, size: int) -> dict[str, float]:
     the plain fields the stream_maps configuration reads."""
     items = etree.parse(str(feed(work, size))).getroot().findall(f"channel/{ITEM_TAG}")
     extracts = {}
-    for name, config in zip(("preset", "maps"), configs(work, size), strict=True):
+    for name, config in zip(("preset", "maps"), configs(work, size)[:2], strict=True):
         stream = parse_settings(json.loads(config.read_text(encoding="utf-8"))).streams[0]
         extracts[name] = compile_fields(stream.fields or ()).extract
     best = dict.fromkeys(extracts, float("inf"))
@@ -110,24 +117,24 @@ def extract_us(work: Workloads, size: int) -> dict[str, float]:
 def _start_walls(work: Workloads, logs: Path, rep: int) -> dict[str, float]:
     """Wall seconds of each configuration on a one-item feed: the cost of starting."""
     walls = {}
-    for name, config in zip(("preset", "maps"), configs(work, 1), strict=True):
+    for name, config in zip(("preset", "maps"), configs(work, 1)[:2], strict=True):
         run = run_process([str(TAP), "--config", str(config)], log=logs / f"start-{name}-{rep}.log")
         walls[f"{name}_start_s"] = run.wall
     return walls
 
 
 def measure_once(work: Workloads, size: int, rep: int) -> dict[str, Any]:
-    """One repetition: the bare loop, the preset, then stream_maps, on the same file, then
-    both configurations on a one-item feed."""
+    """One repetition: the bare loop, the preset, stream_maps, then the plain fields, on the
+    same file, then the first two configurations on a one-item feed."""
     logs = work.out / "logs"
     logs.mkdir(exist_ok=True)
-    preset, maps = configs(work, size)
+    preset, maps, plain = configs(work, size)
     bare = run_process(
         [PYTHON, str(BENCH / "baselines.py"), "lxml", str(feed(work, size)), "--tag", ITEM_TAG],
         log=logs / f"merchant-lxml-{label(size)}-{rep}.log",
     )
     runs = {}
-    for name, config in (("preset", preset), ("maps", maps)):
+    for name, config in (("preset", preset), ("maps", maps), ("plain", plain)):
         run = run_process(
             [str(TAP), "--config", str(config)],
             log=logs / f"merchant-{name}-{label(size)}-{rep}.log",
@@ -136,6 +143,7 @@ def measure_once(work: Workloads, size: int, rep: int) -> dict[str, Any]:
             raise BenchError(f"tap-erp-xml did not emit {size} records with {config}")
         runs[name] = run
     preset_rps, maps_rps = size / runs["preset"].wall, size / runs["maps"].wall
+    plain_rps = size / runs["plain"].wall
     bare_eps = size / bare.wall
     start = _start_walls(work, logs, rep)
     # Per item once the process runs: the wall less this repetition's start wall.
@@ -145,10 +153,16 @@ def measure_once(work: Workloads, size: int, rep: int) -> dict[str, Any]:
         "records": size,
         "preset_rps": preset_rps,
         "maps_rps": maps_rps,
+        "plain_rps": plain_rps,
         "lxml_eps": bare_eps,
         "preset_peak_mb": runs["preset"].peak_mb,
         "maps_peak_mb": runs["maps"].peak_mb,
         "vs_maps": preset_rps / maps_rps,
+        "ceiling_vs_maps": plain_rps / maps_rps,
+        "of_ceiling": preset_rps / plain_rps,
+        # The same ratios by CPU seconds (one thread each): steadier on a shared machine.
+        "vs_maps_cpu": runs["maps"].cpu / runs["preset"].cpu,
+        "ceiling_vs_maps_cpu": runs["maps"].cpu / runs["plain"].cpu,
         "vs_lxml": preset_rps / bare_eps,
         **start,
         "preset_us": preset_us,

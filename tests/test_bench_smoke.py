@@ -112,6 +112,9 @@ def test_merchant_section_compares_the_preset_with_stream_maps(
     assert row["preset_rps"] > 0
     assert row["maps_rps"] > 0
     assert row["vs_maps"] == pytest.approx(row["preset_rps"] / row["maps_rps"], rel=0.5)
+    # The ceiling (plain fields, no stream maps) is measured in the same repetitions.
+    assert row["plain_rps"] > 0
+    assert row["ceiling_vs_maps"] == pytest.approx(row["plain_rps"] / row["maps_rps"], rel=0.5)
     assert {c["section"] for c in summary["checks"]} >= {"merchant"}
 
 
@@ -141,3 +144,31 @@ def test_media_section_counts_image_and_pim_media_requests(
     # The re-run's image requests are all conditional and answered 304; the PIM gets none.
     assert (rerun["image_304"], rerun["pim_media_requests"], rerun["unchanged"]) == (50, 0, 50)
     assert {c["section"] for c in summary["checks"]} >= {"media"}
+
+
+def test_a_partial_run_is_spliced_in_place() -> None:
+    """A run of one section replaces that section's rows and table where they stood and
+    leaves the rest of RESULTS.md byte for byte, other scripts' marked blocks included."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import report
+
+    previous = (
+        "# Results\n\n## Method\n\n- Each figure is the median of 3 run(s).\n"
+        "- Feed: read twice.\n- Media: one run.\n\n"
+        "## Targets from the issues\n\n| section | what |\n|---|---|\n"
+        "| tap | a | \n| merchant | old |\n| media | b |\n\n"
+        "## Google Merchant feed\n\nold table\n\n## Media\n\nmedia table\n\n"
+        "## Profiles\n\nnone\n\n<!-- other: begin -->\n## Other\n\nkept\n<!-- other: end -->\n"
+    )
+    partial = (
+        "# Results\n\nMeasured today.\n\n## Method\n\n- Each figure is the median of 5 run(s).\n"
+        "- Feed: read three times.\n\n"
+        "## Targets from the issues\n\n| section | what |\n|---|---|\n| merchant | new |\n\n"
+        "## Google Merchant feed\n\nnew table\n\n## Profiles\n\nnone\n"
+    )
+    spliced = report.splice(previous, partial, {"merchant"})
+    expected = previous.replace("| merchant | old |", "| merchant | new |")
+    expected = expected.replace("read twice", "read three times").replace(
+        "old table\n", "new table\n\nMeasured today. (a run of these sections only)\n"
+    )
+    assert spliced == expected

@@ -111,9 +111,16 @@ def summary_line(report: Mapping[str, Any]) -> str:
         f" still_rejected={report['still_rejected']} values_sent={report['values_sent']}"
         f" requests={report['requests']}"
         f" retries={report['retries']} duration={report['duration_seconds']:.1f}s"
-        + (f" skipped_missing={skipped}" if (skipped := report.get("skipped_missing")) else "")
+        + _nonzero_part(report)
         + _models_part(report)
     )
+
+
+def _nonzero_part(report: Mapping[str, Any]) -> str:
+    """Media, associations, missing and skipped products, where the run had any: a failed
+    image or association must show on the one line a nightly log keeps."""
+    extras = (*SKIPPED_OUTCOMES, *MEDIA_OUTCOMES, *ASSOCIATION_OUTCOMES, *MISSING_OUTCOMES)
+    return "".join(f" {name}={count}" for name in extras if (count := report.get(name)))
 
 
 def _models_part(report: Mapping[str, Any]) -> str:

@@ -3,8 +3,10 @@
 Written beside the JSON run report at the end of each run that is not a dry run. The
 history (the last `HISTORY_RUNS` runs against the same PIM) is a table of the state store
 (`cache_path`); the rejections are read back from this run's own dead-letter file and grouped
-by cause (Akeneo's message with its attribute), each product linking to its line there.
-Groups keep at most `LISTED` products each, so a run rejecting everything stays small.
+by cause (Akeneo's message with its attribute), each product naming its line there. The
+first `SHOWN` of a group open their dead-letter entry in the page itself (a browser cannot
+jump to a line of a local JSON-lines file). Groups keep at most `LISTED` products each, so a
+run rejecting everything stays small.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from target_akeneo.report import dumps
 
 HISTORY_RUNS = 30
 LISTED = 100  # products listed per rejection group (the count is always exact)
+SHOWN = 10  # of those, the ones whose whole dead-letter entry is in the page
 MAX_GROUPS = 200  # further causes are counted under one "other causes" group
 SERIES = {  # the history chart's lines: count -> colour
     "created": "#2e8b57",
@@ -75,7 +78,9 @@ class Group:
 
     cause: str
     count: int = 0
-    products: list[tuple[str, str, int]] = field(default_factory=list)  # id, stream, line
+    # identifier, stream, line in the dead-letter file, the entry as indented JSON (the
+    # first SHOWN of the group; "" for the rest)
+    products: list[tuple[str, str, int, str]] = field(default_factory=list)
 
 
 def cause_of(entry: Mapping[str, Any]) -> str:
@@ -104,8 +109,13 @@ def group_rejections(dead_letter_path: Path) -> list[Group]:
         group.count += 1
         if len(group.products) < LISTED:
             identifier = entry.get("identifier")
+            shown = (
+                json.dumps(entry, indent=2, ensure_ascii=False)
+                if len(group.products) < SHOWN
+                else ""
+            )
             group.products.append(
-                (str(identifier or "(no identifier)"), str(entry.get("stream")), number)
+                (str(identifier or "(no identifier)"), str(entry.get("stream")), number, shown)
             )
     found = sorted(groups.values(), key=lambda g: (-g.count, g.cause))
     return found + ([other] if other.count else [])
@@ -163,13 +173,14 @@ def _groups(groups: Sequence[Group], page: Path, dead: str | None) -> str:
         return "<p id=no-rejections>Nothing was rejected.</p>"
     assert dead is not None
     href = escape(os.path.relpath(dead, page.parent))
-    parts = [f"<p class=muted>Dead-letter file: <a href='{href}'>{escape(dead)}</a></p>"]
+    parts = [
+        f"<p class=muted>Dead-letter file: <a id=dead-letter href='{href}'>{escape(dead)}</a></p>"
+    ]
     for group in groups:
         listed = "".join(
             f"<tr data-id='{escape(key)}'><td class=mono>{escape(key)}</td>"
-            f"<td>{escape(stream)}</td>"
-            f"<td><a href='{href}#L{line}' data-line={line}>line {line}</a></td></tr>"
-            for key, stream, line in group.products
+            f"<td>{escape(stream)}</td><td data-line={line}>{_entry(line, shown)}</td></tr>"
+            for key, stream, line, shown in group.products
         )
         more = group.count - len(group.products)
         tail = f"<p class=muted>and {more} more in the dead-letter file</p>" if more > 0 else ""
@@ -180,6 +191,14 @@ def _groups(groups: Sequence[Group], page: Path, dead: str | None) -> str:
             f"<th>dead letter</th></tr>{listed}</table>{tail}</section>"
         )
     return "".join(parts)
+
+
+def _entry(line: int, shown: str) -> str:
+    if not shown:
+        return f"line {line}"
+    return (
+        f"<details><summary>line {line}</summary><pre class=entry>{escape(shown)}</pre></details>"
+    )
 
 
 def history_chart(runs: Sequence[Mapping[str, Any]], width: int = 640, height: int = 180) -> str:
@@ -238,6 +257,7 @@ _STYLE = """
 .legend { font-size: 12px; margin: 4px 0 0; }
 .legend .key { margin-right: 12px; }
 .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
+pre.entry { white-space: pre-wrap; max-width: 60em; font-size: 12px; margin: 4px 0; }
 section.group { background: #fff; border: 1px solid var(--line); border-radius: 6px;
   padding: 4px 12px 8px; }
 section.group h3 { font-size: 14px; margin: 6px 0; }

@@ -131,8 +131,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         "report_page_path",
         "HTML page each real run writes: its counts, duration and requests, a chart of the "
         "last 30 runs against this PIM (kept in `cache_path`) and its rejections grouped by "
-        "cause, linked to their dead-letter lines. Unset: beside the JSON run report, "
-        "`run_report_path` with the suffix `.html`.",
+        "cause, each with its dead-letter line (the first 10 of a cause open it in the "
+        "page). Unset: beside the JSON run report, `run_report_path` with the suffix `.html`.",
     ),
     _bool(
         "skip_unchanged",

@@ -256,6 +256,9 @@ def test_http_failures_reported_while_other_data_lands(
     }
     assert result.report["media_failed"] == 4
     assert result.report["media_uploaded"] == 1
+    # The one summary line a nightly log keeps says so too.
+    summary = next(line for line in result.stderr.splitlines() if "target-akeneo summary:" in line)
+    assert " media_uploaded=1 media_failed=4" in summary
     assert image_bytes(pim, "OK") == PNG
     for sku in ("GONE", "BIG", "GIF", "TXT"):
         product = pim.get_product(sku)

@@ -160,13 +160,16 @@ def test_run_report_groups_rejections_by_cause(
     assert sorted(purple_group.locator("tr[data-id]").evaluate_all(
         "rows => rows.map(r => r.dataset.id)"
     )) == ["P-0", "P-1", "P-2"]  # fmt: skip
-    link = purple_group.locator("tr[data-id='P-1'] a")
-    number = int(link.get_attribute("data-line") or 0)
+    # The product's dead-letter entry opens in the page: the very line of the file.
+    cell = purple_group.locator("tr[data-id='P-1'] td[data-line]")
+    number = int(cell.get_attribute("data-line") or 0)
+    entry = cell.locator("pre.entry")
+    assert not entry.is_visible()
+    cell.locator("summary").click()
+    assert json.loads(entry.inner_text()) == lines[number - 1]
     assert lines[number - 1]["identifier"] == "P-1"
-    href = link.get_attribute("href") or ""
-    assert (html.parent / href.split("#")[0]).resolve() == Path(
-        second.report["dead_letter_path"]
-    ).resolve()
+    href = page.locator("a#dead-letter").get_attribute("href") or ""
+    assert (html.parent / href).resolve() == Path(second.report["dead_letter_path"]).resolve()
     screenshot("report", full_page=True)
     assert browser_errors == []
 
