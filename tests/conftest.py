@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
-from tests.support import ACCEPTANCE, MELTANO, ROOT, MeltanoProject, base_env, run_wide_lock
+from tests.support import ACCEPTANCE, ROOT, MeltanoProject, meltano_succeeds, run_wide_lock
 
 
 @pytest.fixture(scope="session")
@@ -24,16 +23,7 @@ def meltano_installed(tmp_path_factory: pytest.TempPathFactory) -> None:
     with run_wide_lock(tmp_path_factory, "meltano-install") as installed:
         if installed.exists():
             return
-        result = subprocess.run(
-            [str(MELTANO), "install"],
-            cwd=ROOT,
-            env=base_env(),
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        meltano_succeeds("install")
         installed.touch()
 
 

@@ -34,6 +34,21 @@ def base_env() -> dict[str, str]:
     return env
 
 
+def meltano_succeeds(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """A `meltano` command (in this repository's project unless `cwd`) that must succeed."""
+    result = subprocess.run(
+        [str(MELTANO), *args],
+        cwd=cwd,
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, (args, result.stdout[-3000:], result.stderr[-3000:])
+    return result
+
+
 @contextmanager
 def run_wide_lock(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
     """Hold a lock shared by every process of this test run; yields a marker path beside it.
