@@ -25,5 +25,8 @@ echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== plugin definitions"; .venv/bin/python scripts/plugin_definitions.py --check
 echo "== pytest"
+# Two pytest-xdist workers, each test file on one worker (its module fixtures built once):
+# the end-to-end tests mostly wait on subprocesses and sandboxes, so two overlap well on two
+# cores. TEST_WORKERS=0 runs in one process; extra arguments such as `-n 0` also override it.
 # pytest exits 5 when it collected no test: with `set -e` that fails the run as well.
-.venv/bin/pytest "$@"
+.venv/bin/pytest -n "${TEST_WORKERS:-2}" --dist loadfile "$@"

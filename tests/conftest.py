@@ -4,40 +4,49 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
-from tests.support import ACCEPTANCE, MELTANO, ROOT, MeltanoProject, base_env
+from tests.support import ACCEPTANCE, ROOT, MeltanoProject, meltano_succeeds, run_wide_lock
 
 
 @pytest.fixture(scope="session")
-def meltano_installed() -> None:
-    """Install the project's plugins once (editable installs of the two packages)."""
-    result = subprocess.run(
-        [str(MELTANO), "install"],
-        cwd=ROOT,
-        env=base_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+def meltano_installed(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Install the project's plugins once per test run (editable installs of the two packages).
+
+    Once, not once per fixture: orchestrate/tests/conftest.py registers this fixture again, and
+    each pytest-xdist worker asks for it; the others wait until the first install is done.
+    """
+    with run_wide_lock(tmp_path_factory, "meltano-install") as installed:
+        if installed.exists():
+            return
+        meltano_succeeds("install")
+        installed.touch()
 
 
 @pytest.fixture
 def project(tmp_path: Path, meltano_installed: None) -> MeltanoProject:
-    """The project with state, cache, reports and input files isolated in tmp_path."""
+    """The project with state, cache, reports, input files and run folder isolated in tmp_path.
+
+    Meltano's run folder (`.meltano/run/<plugin>/`, holding config, catalog and state files
+    under fixed names) is shared by every `meltano run` of the project; a system folder of the
+    test's own that links to the installed plugins keeps runs of other tests (other xdist
+    workers, a scenario's concurrent runs) from deleting this run's files.
+    """
     erp = tmp_path / "erp"
     erp.mkdir()
     shutil.copy(ACCEPTANCE / "erp-products.xml", erp / "erp-products.xml")
+    system = tmp_path / ".meltano"
+    system.mkdir()
+    for kind in ("extractors", "loaders"):
+        (system / kind).symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
     return MeltanoProject(
         work=tmp_path,
         env={
+            "MELTANO_SYS_DIR_ROOT": str(system),
             "MELTANO_ENVIRONMENT": "dev",
             "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
             "TAP_ERP_XML_FILES": json.dumps([str(erp / "*.xml")]),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from akeneo_sandbox.testing import SandboxProcess
 
@@ -27,6 +32,36 @@ def base_env() -> dict[str, str]:
         NO_COLOR="1",
     )
     return env
+
+
+def meltano_succeeds(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """A `meltano` command (in this repository's project unless `cwd`) that must succeed."""
+    result = subprocess.run(
+        [str(MELTANO), *args],
+        cwd=cwd,
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, (args, result.stdout[-3000:], result.stderr[-3000:])
+    return result
+
+
+@contextmanager
+def run_wide_lock(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """Hold a lock shared by every process of this test run; yields a marker path beside it.
+
+    Under pytest-xdist each worker has its own basetemp, all in the run's folder: the lock
+    and the marker live there, so the first worker does the work and the others find it done.
+    """
+    folder = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        folder = folder.parent
+    with (folder / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield folder / f"{name}.done"
 
 
 @dataclass

@@ -22,7 +22,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+def smoke(
+    tmp_path_factory: pytest.TempPathFactory, meltano_installed: None
+) -> tuple[dict[str, Any], Path]:
+    """One smoke run of every section; its end-to-end section runs the installed plugins (it
+    would otherwise install them itself, alongside other tests using them)."""
     out = tmp_path_factory.mktemp("bench-smoke")
     committed = ROOT / "bench" / "RESULTS.md"
     before = committed.read_bytes() if committed.exists() else None

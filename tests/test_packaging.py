@@ -15,7 +15,7 @@ import yaml
 
 from akeneo_sandbox.testing import SandboxProcess
 from tests.sftp_server import SftpServer
-from tests.support import ACCEPTANCE, MELTANO, base_env
+from tests.support import ACCEPTANCE, meltano_succeeds
 
 ROOT = Path(__file__).resolve().parent.parent
 HUB_REQUIRED = (
@@ -87,21 +87,6 @@ def test_wheel_and_sdist_carry_the_licence_and_metadata_upload_tools_accept(
             assert f"tap_erp_xml/presets/{preset.name}" in files
 
 
-def _meltano(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """A `meltano` command in a project of the test's own; it must succeed."""
-    result = subprocess.run(
-        [str(MELTANO), *args],
-        cwd=cwd,
-        env=base_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, (args, result.stdout[-3000:], result.stderr[-3000:])
-    return result
-
-
 def _hub_file_installing_from(wheel: Path, name: str, dest: Path) -> Path:
     """The Hub definition as published, with `pip_url` pointing at the fresh wheel."""
     definition = yaml.safe_load(
@@ -120,12 +105,12 @@ def test_new_meltano_user_adds_both_plugins_from_their_definitions(
     released: Path, tmp_path: Path
 ) -> None:
     """`meltano init`, `meltano add --from-ref`, `config set`, `run`: products land in a PIM."""
-    _meltano("init", "--no-usage-stats", "shop", cwd=tmp_path)
+    meltano_succeeds("init", "--no-usage-stats", "shop", cwd=tmp_path)
     project = tmp_path / "shop"
     for name, plugin_type in PLUGINS.items():
         wheel = next(released.glob(f"{name.replace('-', '_')}-*.whl"))
         ref = _hub_file_installing_from(wheel, name, tmp_path)
-        _meltano("add", plugin_type, name, "--from-ref", str(ref), cwd=project)
+        meltano_succeeds("add", plugin_type, name, "--from-ref", str(ref), cwd=project)
     (project / "erp").mkdir()
     shutil.copy(ACCEPTANCE / "erp-products.xml", project / "erp" / "erp-products.xml")
     shutil.copy(ACCEPTANCE / "mapping.yml", project / "mapping.yml")
@@ -152,8 +137,8 @@ def test_new_meltano_user_adds_both_plugins_from_their_definitions(
         }
         for name, values in settings.items():
             for setting, value in values.items():
-                _meltano("config", "set", name, setting, value, cwd=project)
-        _meltano("run", "tap-erp-xml", "target-akeneo", cwd=project)
+                meltano_succeeds("config", "set", name, setting, value, cwd=project)
+        meltano_succeeds("run", "tap-erp-xml", "target-akeneo", cwd=project)
         expected = json.loads((ACCEPTANCE / "expected.json").read_text(encoding="utf-8"))
         skus = [*(k for k in expected if not k.startswith("_")), *expected["_rejected"]]
         products = {sku: pim.get_product(sku) for sku in skus}
@@ -179,7 +164,7 @@ def test_s3_and_sftp_settings_work_from_the_wheel_meltano_installed(
     from moto.server import ThreadedMotoServer
 
     def meltano(*args: str) -> subprocess.CompletedProcess[str]:
-        return _meltano(*args, cwd=tmp_path / "shop")
+        return meltano_succeeds(*args, cwd=tmp_path / "shop")
 
     def skus(result: subprocess.CompletedProcess[str]) -> list[str]:
         lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]

@@ -26,6 +26,19 @@ CATALOG = ACCEPTANCE / "catalog.json"
 COLLECTION = "application/vnd.akeneo.collection+json"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give each of schemathesis' per-operation tests (test_contract.py) a nodeid of its own.
+
+    pytest 9 builds a test's nodeid from its original name and its parametrization, and
+    schemathesis puts the operation in the name only: every operation's test had the contract
+    test's one nodeid, so pytest-xdist (which schedules by nodeid) ran none or some of them.
+    """
+    for item in items:
+        base, bracket, operation = item.name.partition("[")
+        if bracket and item.nodeid.endswith(f"::{base}"):
+            item._id = item._id.with_params(operation.removesuffix("]"))  # noqa: SLF001
+
+
 class Clock:
     """A settable clock for token expiry and timestamps."""
 

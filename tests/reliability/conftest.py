@@ -90,19 +90,9 @@ def sandboxes(creds: Credentials, tmp_path: Path) -> Iterator[Callable[..., Sand
 
 @pytest.fixture
 def pipeline(project: MeltanoProject) -> MeltanoProject:
-    """The Meltano project isolated in tmp_path, with no input file yet (tests write them).
-
-    Meltano's run folder (`.meltano/run/<plugin>/`, holding config, catalog and state files)
-    is shared by every `meltano run` of the project; a private system folder that links to
-    the installed plugins keeps concurrent runs elsewhere from deleting this run's files.
-    """
+    """The Meltano project isolated in tmp_path, with no input file yet (tests write them)."""
     for copied in (project.work / "erp").glob("*.xml"):
         copied.unlink()
-    system = project.work / ".meltano"
-    system.mkdir()
-    for kind in ("extractors", "loaders"):
-        (system / kind).symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
-    project.env["MELTANO_SYS_DIR_ROOT"] = str(system)
     return project
 
 

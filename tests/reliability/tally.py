@@ -8,6 +8,7 @@ tests that no longer exist are dropped. Only the single "Generated" line carries
 from __future__ import annotations
 
 import datetime
+import fcntl
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -114,8 +115,15 @@ def _still_exists(root: Path, test: str) -> bool:
 
 
 def write(path: Path, root: Path, current: list[ScenarioResult]) -> None:
-    """Merge this session's rows into the file (kept rows: tests that exist but did not run)."""
+    """Merge this session's rows into the file (kept rows: tests that exist but did not run).
+
+    Each pytest-xdist worker writes the rows of the scenarios it ran; the lock makes each
+    merge read what the workers before it wrote.
+    """
     ran = {r.test for r in current}
-    kept = [r for r in load_previous(path) if r.test not in ran and _still_exists(root, r.test)]
-    generated = datetime.date.today().isoformat()
-    path.write_text(render([*kept, *current], generated), encoding="utf-8")
+    with path.open("a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = load_previous(path)
+        kept = [r for r in previous if r.test not in ran and _still_exists(root, r.test)]
+        generated = datetime.date.today().isoformat()
+        path.write_text(render([*kept, *current], generated), encoding="utf-8")
